@@ -1,0 +1,435 @@
+/* network_system: asynchronous networking for C and C++. C ABI, see README.md. */
+
+#ifndef NETWORK_SYSTEM_H
+#define NETWORK_SYSTEM_H
+
+/* Generated from src/ffi by cbindgen (build.rs). Do not edit: run `NS_UPDATE_HEADER=1 cargo build` and commit. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NS_VERSION_MAJOR 0
+
+#define NS_VERSION_MINOR 1
+
+#define NS_VERSION_PATCH 0
+
+// Log levels for [`ns_set_log_callback`].
+#define NS_LOG_OFF 0
+
+#define NS_LOG_ERROR 1
+
+#define NS_LOG_WARN 2
+
+#define NS_LOG_INFO 3
+
+#define NS_LOG_DEBUG 4
+
+#define NS_LOG_TRACE 5
+
+// Raw byte stream (default): no header on the wire; data arrives in chunks.
+#define NS_FRAMING_RAW 0
+
+// 4-byte big-endian length before each message; whole messages are delivered.
+#define NS_FRAMING_LENGTH_PREFIXED 1
+
+// A TCP client. Create with `ns_tcp_client_new`, release with `ns_tcp_client_free`.
+typedef struct ns_tcp_client ns_tcp_client;
+
+// A TCP server. Create with `ns_tcp_server_new`, release with `ns_tcp_server_free`.
+typedef struct ns_tcp_server ns_tcp_server;
+
+// One connection. Pointers passed to callbacks are borrowed (valid during the call);
+// `ns_tcp_session_retain` returns an owned handle to release with `ns_tcp_session_release`.
+typedef struct ns_tcp_session ns_tcp_session;
+
+// 0 on success, a negative `NS_ERR_*` code otherwise.
+typedef int32_t ns_result;
+
+// Receives log records: level (`NS_LOG_*`), target (module) and message, valid during the call.
+typedef void (*ns_log_fn)(void *user_data, int32_t level, const char *target, const char *message);
+
+// Releases user data handed to the library (see the callback setters and `*_send_owned`).
+typedef void (*ns_free_fn)(void *user_data);
+
+// Counters of a server, client or session. Set `struct_size = sizeof(ns_stats)` before the
+// call; the library fills at most that many bytes, so the struct can grow.
+typedef struct ns_stats {
+  size_t struct_size;
+  uint64_t connections_total;
+  uint64_t active_connections;
+  uint64_t connections_rejected;
+  uint64_t messages_in;
+  uint64_t messages_out;
+  uint64_t bytes_in;
+  uint64_t bytes_out;
+  uint64_t queued_bytes;
+  uint64_t errors;
+} ns_stats;
+
+// Connect or disconnect event of `session` (borrowed).
+typedef void (*ns_tcp_session_fn)(void *user_data, struct ns_tcp_session *session);
+
+// Received bytes on `session` (both borrowed): a chunk in raw mode, a whole message in framed mode.
+typedef void (*ns_tcp_receive_fn)(void *user_data,
+                                  struct ns_tcp_session *session,
+                                  const uint8_t *data,
+                                  size_t len);
+
+// An error; `session` is NULL for errors of no connection (connect failure, limit reached).
+typedef void (*ns_tcp_error_fn)(void *user_data,
+                                struct ns_tcp_session *session,
+                                ns_result code,
+                                const char *message);
+
+
+
+#define NS_OK 0
+
+#define NS_ERR_INVALID_ARGUMENT -1
+
+#define NS_ERR_NOT_FOUND -2
+
+#define NS_ERR_PERMISSION_DENIED -3
+
+#define NS_ERR_TIMEOUT -4
+
+#define NS_ERR_CANCELLED -5
+
+#define NS_ERR_NOT_INITIALIZED -6
+
+#define NS_ERR_ALREADY_EXISTS -7
+
+#define NS_ERR_OUT_OF_MEMORY -8
+
+#define NS_ERR_IO_ERROR -9
+
+#define NS_ERR_NETWORK_ERROR -10
+
+#define NS_ERR_INTERNAL -99
+
+#define NS_ERR_CONNECTION_FAILED -600
+
+#define NS_ERR_CONNECTION_REFUSED -601
+
+#define NS_ERR_CONNECTION_TIMEOUT -602
+
+#define NS_ERR_CONNECTION_CLOSED -603
+
+#define NS_ERR_CIRCUIT_OPEN -604
+
+#define NS_ERR_TLS_HANDSHAKE_FAILED -605
+
+#define NS_ERR_CERTIFICATE_ERROR -606
+
+#define NS_ERR_ADDRESS_RESOLUTION_FAILED -607
+
+#define NS_ERR_SESSION_NOT_FOUND -620
+
+#define NS_ERR_SESSION_EXPIRED -621
+
+#define NS_ERR_INVALID_SESSION -622
+
+#define NS_ERR_SESSION_LIMIT_REACHED -623
+
+#define NS_ERR_SEND_FAILED -640
+
+#define NS_ERR_RECEIVE_FAILED -641
+
+#define NS_ERR_MESSAGE_TOO_LARGE -642
+
+#define NS_ERR_SEND_QUEUE_FULL -643
+
+#define NS_ERR_PROTOCOL_ERROR -644
+
+#define NS_ERR_SERVER_NOT_STARTED -660
+
+#define NS_ERR_SERVER_ALREADY_RUNNING -661
+
+#define NS_ERR_BIND_FAILED -662
+
+#define NS_ERR_CLIENT_NOT_STARTED -663
+
+#define NS_ERR_CLIENT_ALREADY_RUNNING -664
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+// Version string, e.g. "0.1.0". Static storage; never free it. Any thread.
+const char *ns_version(void);
+
+// Name of an error code, e.g. "connection_closed", or "unknown_error". Static storage;
+// never free it. Any thread.
+const char *ns_error_name(ns_result code);
+
+// Message of the last failed call on this thread ("" after a successful call).
+// Valid until the next library call on this thread; never free it.
+const char *ns_last_error_message(void);
+
+// Sets the number of runtime worker threads. Call before creating any object; afterwards
+// it fails with NS_ERR_ALREADY_EXISTS. 0 or more than 1024 → NS_ERR_INVALID_ARGUMENT.
+// Default: env NETWORK_SYSTEM_WORKER_THREADS, else the number of cores.
+ns_result ns_runtime_configure(size_t worker_threads);
+
+// Routes log records up to `level` (NS_LOG_*) to `callback` with `user_data`; a NULL
+// callback restores the default (stderr when env NETWORK_SYSTEM_LOG is set, else silent).
+// The callback runs on any thread, possibly concurrently; `user_data` must stay valid until
+// the callback is replaced.
+ns_result ns_set_log_callback(int32_t level, ns_log_fn callback, void *user_data);
+
+// Returns a new owned handle to `session` (e.g. to keep one from a callback), or NULL when
+// `session` is NULL. Release it with `ns_tcp_session_release`.
+struct ns_tcp_session *ns_tcp_session_retain(const struct ns_tcp_session *session);
+
+// Releases a handle from `ns_tcp_session_retain` (NULL is a no-op). Never pass the borrowed
+// pointer a callback received.
+void ns_tcp_session_release(struct ns_tcp_session *session);
+
+// Process-unique id of the session (never reused); 0 when `session` is NULL.
+uint64_t ns_tcp_session_id(const struct ns_tcp_session *session);
+
+// Queues a copy of `len` bytes. -1 for NULL/empty; -603 when closed; -642 over
+// max_message_size (framed); -643 when the send queue is full.
+ns_result ns_tcp_session_send(const struct ns_tcp_session *session,
+                              const uint8_t *data,
+                              size_t len);
+
+// Queues `data` without copying. The library owns the buffer from this call on, whatever
+// the result: it calls `free_fn(free_ctx)` exactly once (on failure, before returning) on
+// any thread. `free_fn` may be NULL for static data.
+ns_result ns_tcp_session_send_owned(const struct ns_tcp_session *session,
+                                    const uint8_t *data,
+                                    size_t len,
+                                    ns_free_fn free_fn,
+                                    void *free_ctx);
+
+// Closes the session gracefully (queued data is flushed for up to the linger time); the
+// disconnected callback follows once. Safe inside any callback, including this session's.
+ns_result ns_tcp_session_close(const struct ns_tcp_session *session);
+
+// True while the session is open; false for NULL.
+bool ns_tcp_session_is_connected(const struct ns_tcp_session *session);
+
+// Writes the peer's IP address (NUL-terminated) into `buf` of `buf_len` bytes and its port
+// into `*port` (may be NULL). -1 for NULL arguments or a buffer too small (46 bytes suffice).
+ns_result ns_tcp_session_remote_endpoint(const struct ns_tcp_session *session,
+                                         char *buf,
+                                         size_t buf_len,
+                                         uint16_t *port);
+
+// Attaches an opaque pointer to the session (shared by every handle of it).
+ns_result ns_tcp_session_set_user_data(const struct ns_tcp_session *session, void *user_data);
+
+// The pointer set by `ns_tcp_session_set_user_data`, or NULL.
+void *ns_tcp_session_get_user_data(const struct ns_tcp_session *session);
+
+// Counters of this session (see `ns_stats`).
+ns_result ns_tcp_session_get_stats(const struct ns_tcp_session *session, struct ns_stats *out);
+
+// Creates a stopped server with default options (bind 0.0.0.0, raw framing). NULL only if
+// the runtime cannot start. Release with `ns_tcp_server_free`.
+struct ns_tcp_server *ns_tcp_server_new(void);
+
+// Stops (see `ns_tcp_server_stop`) and releases the server; no callback is called after it
+// returns, except ones already running when it is called from inside a callback. NULL is a
+// no-op. Registered user-data free functions run once their callbacks are done.
+void ns_tcp_server_free(struct ns_tcp_server *server);
+
+// Framing: NS_FRAMING_RAW (default) or NS_FRAMING_LENGTH_PREFIXED. Before start (else -661).
+ns_result ns_tcp_server_set_framing(struct ns_tcp_server *server, int32_t framing_mode);
+
+// Largest length-prefixed message (default 16 MiB; > 0). Before start.
+ns_result ns_tcp_server_set_max_message_size(struct ns_tcp_server *server, size_t bytes);
+
+// Per-connection send queue limit in bytes (default 8 MiB; > 0). Before start.
+ns_result ns_tcp_server_set_send_queue_limit(struct ns_tcp_server *server, size_t bytes);
+
+// Close sessions that received nothing for `ms` milliseconds (0 = off, the default); the
+// error callback gets -621. Before start.
+ns_result ns_tcp_server_set_idle_timeout_ms(struct ns_tcp_server *server, uint64_t ms);
+
+// TCP_NODELAY on accepted sockets (default true). Before start.
+ns_result ns_tcp_server_set_no_delay(struct ns_tcp_server *server, bool enabled);
+
+// SO_KEEPALIVE with `ms` idle time (0 = off, the default). Before start.
+ns_result ns_tcp_server_set_keepalive_ms(struct ns_tcp_server *server, uint64_t ms);
+
+// How long a graceful close flushes queued data (default 1000 ms). Before start.
+ns_result ns_tcp_server_set_linger_ms(struct ns_tcp_server *server, uint64_t ms);
+
+// Maximum concurrent sessions (default 10000; > 0); excess connections are closed at once,
+// counted in `connections_rejected` and reported with -623. Before start.
+ns_result ns_tcp_server_set_max_connections(struct ns_tcp_server *server, size_t max);
+
+// Address to bind, e.g. "127.0.0.1", "::1", "::" (default "0.0.0.0"). Before start.
+ns_result ns_tcp_server_set_bind_address(struct ns_tcp_server *server, const char *address);
+
+// Called once per session when it is accepted, before any data. `free_user_data` (may be
+// NULL) runs on `user_data` when the callback is replaced or the server freed and no call
+// is running. Any time, also while running. Same for the three setters below.
+ns_result ns_tcp_server_set_connection_callback(struct ns_tcp_server *server,
+                                                ns_tcp_session_fn callback,
+                                                void *user_data,
+                                                ns_free_fn free_user_data);
+
+// Called with received data (chunks in raw mode, whole messages when framed).
+ns_result ns_tcp_server_set_receive_callback(struct ns_tcp_server *server,
+                                             ns_tcp_receive_fn callback,
+                                             void *user_data,
+                                             ns_free_fn free_user_data);
+
+// Called exactly once per session that was reported connected, last.
+ns_result ns_tcp_server_set_disconnection_callback(struct ns_tcp_server *server,
+                                                   ns_tcp_session_fn callback,
+                                                   void *user_data,
+                                                   ns_free_fn free_user_data);
+
+// Called on errors; for a session's fatal error it comes just before its disconnection.
+ns_result ns_tcp_server_set_error_callback(struct ns_tcp_server *server,
+                                           ns_tcp_error_fn callback,
+                                           void *user_data,
+                                           ns_free_fn free_user_data);
+
+// Binds the bind address on `port` (0 = any free port; read it with `ns_tcp_server_port`)
+// and starts accepting. -661 when running; -662 when the address is in use or not permitted;
+// -607 for a bad bind address.
+ns_result ns_tcp_server_start(struct ns_tcp_server *server, uint16_t port);
+
+// Writes the bound port into `*port`. -660 when not running.
+ns_result ns_tcp_server_port(const struct ns_tcp_server *server, uint16_t *port);
+
+// Stops accepting and closes every session gracefully. From outside a callback it returns
+// when no callback of this server runs or will run again (the user data may then be freed);
+// from inside a callback it only starts the stop. Not running → 0.
+ns_result ns_tcp_server_stop(struct ns_tcp_server *server);
+
+// Blocks until the server is stopped by `ns_tcp_server_stop` from another thread. Returns at
+// once when it is not running. Do not call it from a callback of this server.
+ns_result ns_tcp_server_wait_for_stop(const struct ns_tcp_server *server);
+
+// True between a successful start and stop.
+bool ns_tcp_server_is_running(const struct ns_tcp_server *server);
+
+// Number of open sessions (0 for NULL).
+size_t ns_tcp_server_session_count(const struct ns_tcp_server *server);
+
+// Sends a copy of `data` to the session with `session_id`; -620 when there is none.
+ns_result ns_tcp_server_send(const struct ns_tcp_server *server,
+                             uint64_t session_id,
+                             const uint8_t *data,
+                             size_t len);
+
+// Closes the session with `session_id` gracefully; -620 when there is none.
+ns_result ns_tcp_server_close_session(const struct ns_tcp_server *server, uint64_t session_id);
+
+// Counters over every session of this server, past and present.
+ns_result ns_tcp_server_get_stats(const struct ns_tcp_server *server, struct ns_stats *out);
+
+// Creates a stopped client with default options. Release with `ns_tcp_client_free`.
+struct ns_tcp_client *ns_tcp_client_new(void);
+
+// Stops (see `ns_tcp_client_stop`) and releases the client. NULL is a no-op.
+void ns_tcp_client_free(struct ns_tcp_client *client);
+
+// Framing: NS_FRAMING_RAW (default) or NS_FRAMING_LENGTH_PREFIXED. Before start (else -664).
+ns_result ns_tcp_client_set_framing(struct ns_tcp_client *client, int32_t framing_mode);
+
+// Largest length-prefixed message (default 16 MiB; > 0). Before start.
+ns_result ns_tcp_client_set_max_message_size(struct ns_tcp_client *client, size_t bytes);
+
+// Send queue limit in bytes (default 8 MiB; > 0). Before start.
+ns_result ns_tcp_client_set_send_queue_limit(struct ns_tcp_client *client, size_t bytes);
+
+// Close the connection when nothing was received for `ms` (0 = off, the default). Before start.
+ns_result ns_tcp_client_set_idle_timeout_ms(struct ns_tcp_client *client, uint64_t ms);
+
+// TCP_NODELAY (default true). Before start.
+ns_result ns_tcp_client_set_no_delay(struct ns_tcp_client *client, bool enabled);
+
+// SO_KEEPALIVE with `ms` idle time (0 = off, the default). Before start.
+ns_result ns_tcp_client_set_keepalive_ms(struct ns_tcp_client *client, uint64_t ms);
+
+// How long a graceful close flushes queued data (default 1000 ms). Before start.
+ns_result ns_tcp_client_set_linger_ms(struct ns_tcp_client *client, uint64_t ms);
+
+// Time allowed for resolve + connect (default 10000 ms; > 0); exceeded → -602. Before start.
+ns_result ns_tcp_client_set_connect_timeout_ms(struct ns_tcp_client *client, uint64_t ms);
+
+// Automatic reconnect after a failed connect or lost connection (default off). Delays grow
+// from `initial_delay_ms` doubling up to `max_delay_ms`, spread by ±`jitter_percent` (0-100);
+// after `max_attempts` failures in a row (0 = unlimited) the error callback gets -604 and the
+// client stops. Before start.
+ns_result ns_tcp_client_set_reconnect(struct ns_tcp_client *client,
+                                      bool enabled,
+                                      uint64_t initial_delay_ms,
+                                      uint64_t max_delay_ms,
+                                      uint32_t max_attempts,
+                                      uint32_t jitter_percent);
+
+// Called when a connection is established (once per connection), before any data. The
+// session is the client's connection. `free_user_data` as for the server setters.
+ns_result ns_tcp_client_set_connected_callback(struct ns_tcp_client *client,
+                                               ns_tcp_session_fn callback,
+                                               void *user_data,
+                                               ns_free_fn free_user_data);
+
+// Called with received data.
+ns_result ns_tcp_client_set_receive_callback(struct ns_tcp_client *client,
+                                             ns_tcp_receive_fn callback,
+                                             void *user_data,
+                                             ns_free_fn free_user_data);
+
+// Called exactly once per connection that was reported connected.
+ns_result ns_tcp_client_set_disconnected_callback(struct ns_tcp_client *client,
+                                                  ns_tcp_session_fn callback,
+                                                  void *user_data,
+                                                  ns_free_fn free_user_data);
+
+// Called on errors: connect failures (-600/-601/-602/-607, session NULL), connection errors,
+// reconnect attempts exhausted (-604).
+ns_result ns_tcp_client_set_error_callback(struct ns_tcp_client *client,
+                                           ns_tcp_error_fn callback,
+                                           void *user_data,
+                                           ns_free_fn free_user_data);
+
+// Starts connecting to `host:port` and returns at once; the connected or error callback
+// follows. -1 for NULL/empty host or port 0; -607 for a malformed host name (an unresolvable
+// one is reported through the error callback); -664 when already running.
+ns_result ns_tcp_client_start(struct ns_tcp_client *client, const char *host, uint16_t port);
+
+// Stops connecting and closes the connection gracefully. From outside a callback it returns
+// when no callback of this client runs or will run again; inside one it only starts the stop.
+// Not running → 0.
+ns_result ns_tcp_client_stop(struct ns_tcp_client *client);
+
+// Blocks until the client is stopped: by `ns_tcp_client_stop` from another thread, or by
+// itself (connection lost or connect failed without reconnect, attempts exhausted).
+ns_result ns_tcp_client_wait_for_stop(const struct ns_tcp_client *client);
+
+// True between start and stop (including while connecting or waiting to reconnect).
+bool ns_tcp_client_is_running(const struct ns_tcp_client *client);
+
+// True while a connection is established.
+bool ns_tcp_client_is_connected(const struct ns_tcp_client *client);
+
+// Queues a copy of `data`; -603 when not connected (nothing is buffered), other errors as
+// `ns_tcp_session_send`.
+ns_result ns_tcp_client_send(const struct ns_tcp_client *client, const uint8_t *data, size_t len);
+
+// Queues `data` without copying; ownership as in `ns_tcp_session_send_owned`.
+ns_result ns_tcp_client_send_owned(const struct ns_tcp_client *client,
+                                   const uint8_t *data,
+                                   size_t len,
+                                   ns_free_fn free_fn,
+                                   void *free_ctx);
+
+// Counters over every connection this client made.
+ns_result ns_tcp_client_get_stats(const struct ns_tcp_client *client, struct ns_stats *out);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
+#endif  /* NETWORK_SYSTEM_H */

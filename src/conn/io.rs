@@ -1,0 +1,260 @@
+//! The per-connection tasks: the reader drives every callback of the connection in order
+//! (connected → data… → error? → disconnected); the writer flushes the send queue in
+//! vectored batches.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+use std::sync::atomic::Ordering;
+
+use bytes::{Buf, Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::{sleep_until, timeout_at, Instant};
+
+use super::framing::{self, Decoded, HEADER_LEN};
+use super::handlers::{fire_error, Cached, HandlerSlot};
+use super::session::Conn;
+use super::{Framing, Session};
+use crate::error::{Error, ErrorCode};
+use crate::log::Level;
+use crate::runtime;
+
+const MIN_READ: usize = 8 * 1024;
+const MAX_READ: usize = 256 * 1024;
+const MAX_IOVECS: usize = 64;
+
+/// Runs one established connection to its end, calling the handlers in order.
+/// Returns after the disconnected callback has run.
+pub(crate) async fn run<R, W>(session: Session, reader: R, writer: W, slot: &HandlerSlot)
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let writer_task = {
+        let session = session.clone();
+        tokio::spawn(async move { write_loop(session.conn(), writer).await })
+    };
+    let mut cache = slot.snapshot();
+    if let Some(f) = &slot.get(&mut cache).connected {
+        runtime::invoke("connected", || f(&session));
+    }
+    let read_error = read_loop(&session, reader, slot, &mut cache).await;
+    let conn = session.conn();
+    conn.begin_close();
+    let write_error = match writer_task.await {
+        Ok(result) => result.err(),
+        Err(join) => Some(Error::new(
+            ErrorCode::InternalError,
+            format!("writer task failed: {join}"),
+        )),
+    };
+    let error = conn.take_failure().or(read_error).or(write_error);
+    let handlers = slot.get(&mut cache);
+    if let Some(err) = error {
+        conn.counters.errors.fetch_add(1, Ordering::Relaxed);
+        fire_error(handlers, Some(&session), &err);
+    }
+    if let Some(f) = &handlers.disconnected {
+        runtime::invoke("disconnected", || f(&session));
+    }
+}
+
+/// Reads until EOF, error, idle timeout or a close request; returns the error that ended it.
+async fn read_loop<R: AsyncRead + Unpin>(
+    session: &Session,
+    mut reader: R,
+    slot: &HandlerSlot,
+    cache: &mut Cached,
+) -> Option<Error> {
+    let conn = session.conn();
+    let mut closing = conn.closing();
+    let idle = conn.opts.idle_timeout;
+    let mut last_read = Instant::now();
+    let mut buf = BytesMut::new();
+    let mut read_size = MIN_READ;
+    loop {
+        if buf.capacity() - buf.len() < read_size / 2 {
+            buf.reserve(read_size);
+        }
+        let idle_expired = async {
+            match idle {
+                Some(d) => sleep_until(last_read + d).await,
+                None => std::future::pending().await,
+            }
+        };
+        let n = tokio::select! {
+            biased;
+            _ = closing.wait_for(|c| *c) => return None,
+            r = reader.read_buf(&mut buf) => match r {
+                Ok(0) => return None,
+                Ok(n) => n,
+                Err(e) => return Some(Error::new(ErrorCode::ReceiveFailed, format!("receive failed: {e}"))),
+            },
+            _ = idle_expired => {
+                return Some(Error::new(
+                    ErrorCode::SessionExpired,
+                    format!("nothing received for {} ms", idle.unwrap_or_default().as_millis()),
+                ));
+            }
+        };
+        if idle.is_some() {
+            last_read = Instant::now();
+        }
+        if n >= read_size && read_size < MAX_READ {
+            read_size *= 2;
+        }
+        if let Err(e) = deliver(session, conn, &mut buf, slot, cache) {
+            return Some(e);
+        }
+    }
+}
+
+/// Hands the received bytes in `buf` to the data callback according to the framing.
+fn deliver(
+    session: &Session,
+    conn: &Conn,
+    buf: &mut BytesMut,
+    slot: &HandlerSlot,
+    cache: &mut Cached,
+) -> Result<(), Error> {
+    match conn.opts.framing {
+        Framing::Raw => {
+            on_data(session, conn, buf, slot, cache);
+            buf.clear();
+        }
+        Framing::LengthPrefixed => loop {
+            if conn.is_closing() {
+                buf.clear();
+                break;
+            }
+            match framing::decode(buf, conn.opts.max_message_size) {
+                Decoded::Frame(len) => {
+                    on_data(
+                        session,
+                        conn,
+                        &buf[HEADER_LEN..HEADER_LEN + len],
+                        slot,
+                        cache,
+                    );
+                    buf.advance(HEADER_LEN + len);
+                }
+                Decoded::Incomplete(total) => {
+                    buf.reserve(total.saturating_sub(buf.len()));
+                    break;
+                }
+                Decoded::TooLarge(len) => {
+                    return Err(Error::new(
+                        ErrorCode::MessageTooLarge,
+                        format!(
+                            "peer sent a frame of {len} bytes; max_message_size is {}",
+                            conn.opts.max_message_size
+                        ),
+                    ));
+                }
+            }
+        },
+    }
+    Ok(())
+}
+
+fn on_data(session: &Session, conn: &Conn, data: &[u8], slot: &HandlerSlot, cache: &mut Cached) {
+    conn.counters.messages_in.fetch_add(1, Ordering::Relaxed);
+    conn.counters
+        .bytes_in
+        .fetch_add(data.len() as u64, Ordering::Relaxed);
+    if let Some(f) = &slot.get(cache).data {
+        runtime::invoke("receive", || f(session, data));
+    }
+}
+
+/// Writes queued buffers until the queue is closed and drained (or `linger` expires).
+async fn write_loop<W: AsyncWrite + Unpin>(conn: &Conn, mut writer: W) -> Result<(), Error> {
+    let mut closing = conn.closing();
+    let mut batch: VecDeque<Bytes> = VecDeque::new();
+    let mut deadline: Option<Instant> = None;
+    let result = loop {
+        if deadline.is_none() && *closing.borrow() {
+            deadline = Some(Instant::now() + conn.opts.linger);
+        }
+        if batch.is_empty() {
+            let closed = conn.lock_queue().take_into(&mut batch);
+            if batch.is_empty() {
+                if closed {
+                    break Ok(());
+                }
+                tokio::select! {
+                    _ = conn.wake_writer.notified() => {}
+                    _ = closing.changed() => {}
+                }
+                continue;
+            }
+        }
+        let written = match deadline {
+            Some(d) => match timeout_at(d, write_once(&mut writer, &batch)).await {
+                Ok(r) => r,
+                Err(_) => {
+                    let left: usize = batch.iter().map(Bytes::len).sum();
+                    crate::ns_log!(Level::Warn, "linger expired; {left} queued bytes dropped");
+                    break Ok(());
+                }
+            },
+            None => tokio::select! {
+                r = write_once(&mut writer, &batch) => r,
+                _ = closing.changed() => continue,
+            },
+        };
+        match written {
+            Ok(0) => {
+                break Err(Error::new(
+                    ErrorCode::SendFailed,
+                    "send failed: wrote 0 bytes",
+                ))
+            }
+            Ok(n) => {
+                advance(&mut batch, n);
+                conn.written(n);
+            }
+            Err(e) => {
+                break Err(Error::new(
+                    ErrorCode::SendFailed,
+                    format!("send failed: {e}"),
+                ))
+            }
+        }
+    };
+    if let Err(e) = &result {
+        conn.fail(e.clone());
+        return result;
+    }
+    let shutdown_by = deadline.unwrap_or_else(|| Instant::now() + conn.opts.linger);
+    let _ = timeout_at(shutdown_by, writer.shutdown()).await;
+    result
+}
+
+/// One vectored write of the front of `batch` (cancel-safe: nothing is consumed here).
+async fn write_once<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    batch: &VecDeque<Bytes>,
+) -> std::io::Result<usize> {
+    let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+    let mut count = 0;
+    for (slot, b) in slices.iter_mut().zip(batch.iter()) {
+        *slot = IoSlice::new(b);
+        count += 1;
+    }
+    writer.write_vectored(&slices[..count]).await
+}
+
+fn advance(batch: &mut VecDeque<Bytes>, mut n: usize) {
+    while n > 0 {
+        let Some(front) = batch.front_mut() else {
+            return;
+        };
+        if front.len() <= n {
+            n -= front.len();
+            batch.pop_front();
+        } else {
+            front.advance(n);
+            n = 0;
+        }
+    }
+}

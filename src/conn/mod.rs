@@ -1,0 +1,113 @@
+//! Transport-agnostic connection machinery shared by TCP and TLS: framing, the send queue,
+//! the reader and writer loops, callbacks, lifecycle and statistics.
+
+pub mod framing;
+mod handlers;
+mod io;
+mod lifecycle;
+mod session;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub(crate) use handlers::HandlerSlot;
+pub use handlers::{DataFn, ErrorFn, Handlers, SessionFn};
+pub(crate) use io::run;
+pub(crate) use lifecycle::Lifecycle;
+pub use session::Session;
+
+/// How bytes on a connection are cut into messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Framing {
+    /// A plain byte stream, identical on the wire to the original C++ library; the receive
+    /// callback gets chunks as they arrive.
+    #[default]
+    Raw,
+    /// A 4-byte big-endian length before each message; whole messages are delivered.
+    LengthPrefixed,
+}
+
+/// Per-connection options shared by servers and clients.
+#[derive(Debug, Clone)]
+pub struct ConnOptions {
+    pub framing: Framing,
+    /// Largest length-prefixed message sent or accepted (default 16 MiB).
+    pub max_message_size: usize,
+    /// Bytes queued per connection beyond which send fails with `SendQueueFull` (default 8 MiB).
+    /// A single message is always accepted into an empty queue.
+    pub send_queue_limit: usize,
+    /// Close a connection that received nothing for this long (default off).
+    pub idle_timeout: Option<Duration>,
+    /// TCP_NODELAY (default on).
+    pub no_delay: bool,
+    /// SO_KEEPALIVE with this idle time (default off).
+    pub keepalive: Option<Duration>,
+    /// How long a graceful close keeps flushing queued data (default 1 s).
+    pub linger: Duration,
+}
+
+impl Default for ConnOptions {
+    fn default() -> Self {
+        ConnOptions {
+            framing: Framing::Raw,
+            max_message_size: 16 * 1024 * 1024,
+            send_queue_limit: 8 * 1024 * 1024,
+            idle_timeout: None,
+            no_delay: true,
+            keepalive: None,
+            linger: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Counters of one object or connection. `messages_*`/`bytes_*` count payload handed to
+/// send and payload delivered to the receive callback (in raw mode one message = one chunk).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Connections accepted (server) or established (client) so far.
+    pub connections_total: u64,
+    /// Connections open now.
+    pub active_connections: u64,
+    /// Connections refused because of `max_connections`.
+    pub connections_rejected: u64,
+    pub messages_in: u64,
+    pub messages_out: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Bytes queued for sending and not yet written, now.
+    pub queued_bytes: u64,
+    /// Errors reported to the error callback.
+    pub errors: u64,
+}
+
+/// Atomic counters behind [`Stats`].
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub messages_in: AtomicU64,
+    pub messages_out: AtomicU64,
+    pub bytes_in: AtomicU64,
+    pub bytes_out: AtomicU64,
+    pub errors: AtomicU64,
+}
+
+impl Counters {
+    pub fn add_to(&self, s: &mut Stats) {
+        s.messages_in += self.messages_in.load(Ordering::Relaxed);
+        s.messages_out += self.messages_out.load(Ordering::Relaxed);
+        s.bytes_in += self.bytes_in.load(Ordering::Relaxed);
+        s.bytes_out += self.bytes_out.load(Ordering::Relaxed);
+        s.errors += self.errors.load(Ordering::Relaxed);
+    }
+
+    pub fn absorb(&self, other: &Counters) {
+        for (mine, theirs) in [
+            (&self.messages_in, &other.messages_in),
+            (&self.messages_out, &other.messages_out),
+            (&self.bytes_in, &other.bytes_in),
+            (&self.bytes_out, &other.bytes_out),
+            (&self.errors, &other.errors),
+        ] {
+            mine.fetch_add(theirs.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! One connection's shared state: identity, the send queue and close signalling.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::{watch, Notify};
+
+use super::framing::{self, HEADER_LEN};
+use super::{ConnOptions, Counters, Framing, Stats};
+use crate::error::{Error, ErrorCode, Result};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+#[derive(Default)]
+pub(super) struct SendQueue {
+    /// Copied sends are appended here, so many small messages share one buffer.
+    staged: BytesMut,
+    /// Buffers in send order, ahead of `staged`.
+    ready: VecDeque<Bytes>,
+    /// Bytes queued and not yet written (including in-flight).
+    pub bytes: usize,
+    pub closed: bool,
+    /// The writer found the queue empty and waits for a wake-up.
+    pub writer_waiting: bool,
+}
+
+impl SendQueue {
+    fn seal_staged(&mut self) {
+        if !self.staged.is_empty() {
+            let chunk = self.staged.split().freeze();
+            self.ready.push_back(chunk);
+        }
+    }
+
+    /// Moves everything queued into `batch`; returns whether the queue is closed.
+    pub fn take_into(&mut self, batch: &mut VecDeque<Bytes>) -> bool {
+        self.seal_staged();
+        batch.extend(self.ready.drain(..));
+        if batch.is_empty() && !self.closed {
+            self.writer_waiting = true;
+        }
+        self.closed
+    }
+}
+
+pub(crate) struct Conn {
+    id: u64,
+    peer: SocketAddr,
+    local: SocketAddr,
+    pub(super) opts: ConnOptions,
+    queue: Mutex<SendQueue>,
+    pub(super) wake_writer: Notify,
+    closing: watch::Sender<bool>,
+    failure: Mutex<Option<Error>>,
+    pub(crate) counters: Counters,
+    user_tag: AtomicUsize,
+}
+
+/// A connection: on a server, one accepted client; on a client, its current connection.
+/// Cheap to clone; every clone refers to the same connection.
+#[derive(Clone)]
+pub struct Session(Arc<Conn>);
+
+impl Session {
+    pub(crate) fn new(peer: SocketAddr, local: SocketAddr, opts: ConnOptions) -> Session {
+        Session(Arc::new(Conn {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            peer,
+            local,
+            opts,
+            queue: Mutex::new(SendQueue::default()),
+            wake_writer: Notify::new(),
+            closing: watch::channel(false).0,
+            failure: Mutex::new(None),
+            counters: Counters::default(),
+            user_tag: AtomicUsize::new(0),
+        }))
+    }
+
+    pub(super) fn conn(&self) -> &Conn {
+        &self.0
+    }
+
+    /// Process-unique id of this connection (never reused).
+    pub fn id(&self) -> u64 {
+        self.0.id
+    }
+
+    /// Remote endpoint.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.0.peer
+    }
+
+    /// Local endpoint.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.0.local
+    }
+
+    /// True until the connection starts closing.
+    pub fn is_connected(&self) -> bool {
+        !*self.0.closing.borrow()
+    }
+
+    /// Queues a copy of `data` (framed according to the options).
+    /// Errors: empty data → `InvalidArgument`; closed → `ConnectionClosed`;
+    /// over `max_message_size` (framed) → `MessageTooLarge`; queue full → `SendQueueFull`.
+    pub fn send(&self, data: &[u8]) -> Result<()> {
+        let framed = self.0.opts.framing == Framing::LengthPrefixed;
+        let mut q = self.0.admit(data.len(), framed)?;
+        if framed {
+            framing::encode_into(&mut q.staged, data);
+        } else {
+            q.staged.extend_from_slice(data);
+        }
+        self.0.queued(q, data.len());
+        Ok(())
+    }
+
+    /// Queues `data` without copying it; same errors as [`send`](Self::send).
+    pub fn send_bytes(&self, data: Bytes) -> Result<()> {
+        let framed = self.0.opts.framing == Framing::LengthPrefixed;
+        let len = data.len();
+        let mut q = self.0.admit(len, framed)?;
+        if framed {
+            q.staged.extend_from_slice(&(len as u32).to_be_bytes());
+        }
+        q.seal_staged();
+        q.ready.push_back(data);
+        self.0.queued(q, len);
+        Ok(())
+    }
+
+    /// Starts a graceful close: no more sends are accepted, queued data is flushed for up to
+    /// `linger`, then the connection closes and the disconnected callback runs once.
+    pub fn close(&self) {
+        self.0.begin_close();
+    }
+
+    /// Counters of this connection.
+    pub fn stats(&self) -> Stats {
+        let mut s = Stats {
+            connections_total: 1,
+            active_connections: u64::from(self.is_connected()),
+            queued_bytes: self.0.queue_bytes() as u64,
+            ..Stats::default()
+        };
+        self.0.counters.add_to(&mut s);
+        s
+    }
+
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.0.counters
+    }
+
+    /// An opaque value owned by the user (the C ABI stores its per-session pointer here).
+    pub fn user_tag(&self) -> usize {
+        self.0.user_tag.load(Ordering::Acquire)
+    }
+
+    pub fn set_user_tag(&self, tag: usize) {
+        self.0.user_tag.store(tag, Ordering::Release);
+    }
+}
+
+impl Conn {
+    pub(super) fn lock_queue(&self) -> MutexGuard<'_, SendQueue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn queue_bytes(&self) -> usize {
+        self.lock_queue().bytes
+    }
+
+    /// Checks a send of `len` payload bytes and returns the locked queue to append to.
+    fn admit(&self, len: usize, framed: bool) -> Result<MutexGuard<'_, SendQueue>> {
+        if len == 0 {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "cannot send empty data",
+            ));
+        }
+        if framed && len > self.opts.max_message_size.min(u32::MAX as usize) {
+            return Err(Error::new(
+                ErrorCode::MessageTooLarge,
+                format!(
+                    "message of {len} bytes exceeds max_message_size {}",
+                    self.opts.max_message_size
+                ),
+            ));
+        }
+        let q = self.lock_queue();
+        if q.closed {
+            return Err(Error::new(
+                ErrorCode::ConnectionClosed,
+                "the connection is closed",
+            ));
+        }
+        let wire = len + if framed { HEADER_LEN } else { 0 };
+        if q.bytes > 0 && q.bytes + wire > self.opts.send_queue_limit {
+            return Err(Error::new(
+                ErrorCode::SendQueueFull,
+                format!(
+                    "send queue holds {} bytes; limit is {}",
+                    q.bytes, self.opts.send_queue_limit
+                ),
+            ));
+        }
+        Ok(q)
+    }
+
+    fn queued(&self, mut q: MutexGuard<'_, SendQueue>, payload: usize) {
+        let framed = self.opts.framing == Framing::LengthPrefixed;
+        q.bytes += payload + if framed { HEADER_LEN } else { 0 };
+        let wake = std::mem::take(&mut q.writer_waiting);
+        drop(q);
+        self.counters.messages_out.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .bytes_out
+            .fetch_add(payload as u64, Ordering::Relaxed);
+        if wake {
+            self.wake_writer.notify_one();
+        }
+    }
+
+    pub(super) fn written(&self, n: usize) {
+        let mut q = self.lock_queue();
+        q.bytes = q.bytes.saturating_sub(n);
+    }
+
+    pub(super) fn begin_close(&self) {
+        self.lock_queue().closed = true;
+        self.closing.send_replace(true);
+        self.wake_writer.notify_one();
+    }
+
+    /// Records the first failure and starts closing.
+    pub(super) fn fail(&self, err: Error) {
+        {
+            let mut f = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+            if f.is_none() {
+                *f = Some(err);
+            }
+        }
+        self.begin_close();
+    }
+
+    pub(super) fn take_failure(&self) -> Option<Error> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    pub(super) fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    pub(super) fn is_closing(&self) -> bool {
+        *self.closing.borrow()
+    }
+}

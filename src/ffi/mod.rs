@@ -1,0 +1,321 @@
+//! The C ABI (ARCHITECTURE §4). Every function: argument checks → safe API → result code.
+//! No function lets a panic cross the boundary; NULL or invalid arguments give
+//! `NS_ERR_INVALID_ARGUMENT` (-1). Error details: [`ns_last_error_message`].
+
+#![allow(non_camel_case_types)]
+
+mod tcp;
+
+pub use tcp::*;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, OnceLock};
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::log::Level;
+
+/// 0 on success, a negative `NS_ERR_*` code otherwise.
+pub type ns_result = i32;
+
+pub const NS_VERSION_MAJOR: u32 = 0;
+pub const NS_VERSION_MINOR: u32 = 1;
+pub const NS_VERSION_PATCH: u32 = 0;
+
+pub const NS_OK: ns_result = 0;
+pub const NS_ERR_INVALID_ARGUMENT: ns_result = -1;
+pub const NS_ERR_NOT_FOUND: ns_result = -2;
+pub const NS_ERR_PERMISSION_DENIED: ns_result = -3;
+pub const NS_ERR_TIMEOUT: ns_result = -4;
+pub const NS_ERR_CANCELLED: ns_result = -5;
+pub const NS_ERR_NOT_INITIALIZED: ns_result = -6;
+pub const NS_ERR_ALREADY_EXISTS: ns_result = -7;
+pub const NS_ERR_OUT_OF_MEMORY: ns_result = -8;
+pub const NS_ERR_IO_ERROR: ns_result = -9;
+pub const NS_ERR_NETWORK_ERROR: ns_result = -10;
+pub const NS_ERR_INTERNAL: ns_result = -99;
+pub const NS_ERR_CONNECTION_FAILED: ns_result = -600;
+pub const NS_ERR_CONNECTION_REFUSED: ns_result = -601;
+pub const NS_ERR_CONNECTION_TIMEOUT: ns_result = -602;
+pub const NS_ERR_CONNECTION_CLOSED: ns_result = -603;
+pub const NS_ERR_CIRCUIT_OPEN: ns_result = -604;
+pub const NS_ERR_TLS_HANDSHAKE_FAILED: ns_result = -605;
+pub const NS_ERR_CERTIFICATE_ERROR: ns_result = -606;
+pub const NS_ERR_ADDRESS_RESOLUTION_FAILED: ns_result = -607;
+pub const NS_ERR_SESSION_NOT_FOUND: ns_result = -620;
+pub const NS_ERR_SESSION_EXPIRED: ns_result = -621;
+pub const NS_ERR_INVALID_SESSION: ns_result = -622;
+pub const NS_ERR_SESSION_LIMIT_REACHED: ns_result = -623;
+pub const NS_ERR_SEND_FAILED: ns_result = -640;
+pub const NS_ERR_RECEIVE_FAILED: ns_result = -641;
+pub const NS_ERR_MESSAGE_TOO_LARGE: ns_result = -642;
+pub const NS_ERR_SEND_QUEUE_FULL: ns_result = -643;
+pub const NS_ERR_PROTOCOL_ERROR: ns_result = -644;
+pub const NS_ERR_SERVER_NOT_STARTED: ns_result = -660;
+pub const NS_ERR_SERVER_ALREADY_RUNNING: ns_result = -661;
+pub const NS_ERR_BIND_FAILED: ns_result = -662;
+pub const NS_ERR_CLIENT_NOT_STARTED: ns_result = -663;
+pub const NS_ERR_CLIENT_ALREADY_RUNNING: ns_result = -664;
+
+/// Log levels for [`ns_set_log_callback`].
+pub const NS_LOG_OFF: i32 = 0;
+pub const NS_LOG_ERROR: i32 = 1;
+pub const NS_LOG_WARN: i32 = 2;
+pub const NS_LOG_INFO: i32 = 3;
+pub const NS_LOG_DEBUG: i32 = 4;
+pub const NS_LOG_TRACE: i32 = 5;
+
+/// Releases user data handed to the library (see the callback setters and `*_send_owned`).
+pub type ns_free_fn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
+
+/// Receives log records: level (`NS_LOG_*`), target (module) and message, valid during the call.
+pub type ns_log_fn = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        level: i32,
+        target: *const c_char,
+        message: *const c_char,
+    ),
+>;
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+fn set_last_error(msg: &str) {
+    let c = CString::new(msg.replace('\0', " ")).unwrap_or_default();
+    LAST_ERROR.with(|e| *e.borrow_mut() = c);
+}
+
+/// Runs `f` behind the panic guard and maps its result to a code (ARCHITECTURE §4).
+pub(crate) fn guard(f: impl FnOnce() -> Result<()>) -> ns_result {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => {
+            set_last_error("");
+            NS_OK
+        }
+        Ok(Err(e)) => {
+            set_last_error(e.message());
+            e.code().value()
+        }
+        Err(_) => {
+            set_last_error("internal error: a panic was caught at the C boundary");
+            crate::ns_log!(Level::Error, "panic caught at the C boundary");
+            NS_ERR_INTERNAL
+        }
+    }
+}
+
+/// Like [`guard`] for functions that return a value; `fallback` on panic.
+pub(crate) fn guard_value<T>(fallback: T, f: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        crate::ns_log!(Level::Error, "panic caught at the C boundary");
+        fallback
+    })
+}
+
+pub(crate) fn invalid(what: &str) -> Error {
+    Error::new(ErrorCode::InvalidArgument, what)
+}
+
+/// Borrows a handle, or fails with -1 when it is NULL.
+pub(crate) fn handle<'a, T>(p: *const T, what: &str) -> Result<&'a T> {
+    // SAFETY: the caller passes NULL or a pointer obtained from this library that it has not
+    // freed (documented on every function); NULL is refused here.
+    unsafe { p.as_ref() }.ok_or_else(|| invalid(&format!("{what} is NULL")))
+}
+
+/// Borrows `len` bytes at `data`; NULL with non-zero length is refused.
+pub(crate) fn bytes<'a>(data: *const u8, len: usize) -> Result<&'a [u8]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if data.is_null() {
+        return Err(invalid("data is NULL"));
+    }
+    // SAFETY: the caller guarantees `data` points to `len` readable bytes for this call.
+    Ok(unsafe { std::slice::from_raw_parts(data, len) })
+}
+
+/// Borrows a NUL-terminated UTF-8 string.
+pub(crate) fn string<'a>(s: *const c_char, what: &str) -> Result<&'a str> {
+    if s.is_null() {
+        return Err(invalid(&format!("{what} is NULL")));
+    }
+    // SAFETY: the caller guarantees a NUL-terminated string valid for this call.
+    unsafe { CStr::from_ptr(s) }
+        .to_str()
+        .map_err(|_| invalid(&format!("{what} is not valid UTF-8")))
+}
+
+/// A user pointer passed back to C callbacks; `free` (if any) runs when the last callback
+/// holding it is dropped.
+pub(crate) struct UserData {
+    ptr: *mut c_void,
+    free: ns_free_fn,
+}
+
+// SAFETY: the pointer is opaque to us and only handed back to the user's callbacks; the C API
+// documents that callbacks run on runtime threads, so the user makes it thread-safe.
+unsafe impl Send for UserData {}
+// SAFETY: as above; we never dereference it.
+unsafe impl Sync for UserData {}
+
+impl UserData {
+    pub fn new(ptr: *mut c_void, free: ns_free_fn) -> Arc<UserData> {
+        Arc::new(UserData { ptr, free })
+    }
+
+    pub fn ptr(&self) -> *mut c_void {
+        self.ptr
+    }
+}
+
+impl Drop for UserData {
+    fn drop(&mut self) {
+        if let Some(free) = self.free {
+            // SAFETY: the user registered `free` for `ptr`; it runs exactly once, here.
+            unsafe { free(self.ptr) }
+        }
+    }
+}
+
+/// Version string, e.g. "0.1.0". Static storage; never free it. Any thread.
+#[no_mangle]
+pub extern "C" fn ns_version() -> *const c_char {
+    static V: &CStr = c"0.1.0";
+    V.as_ptr()
+}
+
+/// Name of an error code, e.g. "connection_closed", or "unknown_error". Static storage;
+/// never free it. Any thread.
+#[no_mangle]
+pub extern "C" fn ns_error_name(code: ns_result) -> *const c_char {
+    static NAMES: OnceLock<HashMap<i32, CString>> = OnceLock::new();
+    guard_value(c"unknown_error".as_ptr(), || {
+        let names = NAMES.get_or_init(|| {
+            ErrorCode::ALL
+                .iter()
+                .map(|c| (c.value(), CString::new(c.name()).unwrap_or_default()))
+                .collect()
+        });
+        names
+            .get(&code)
+            .map_or(c"unknown_error".as_ptr(), |n| n.as_ptr())
+    })
+}
+
+/// Message of the last failed call on this thread ("" after a successful call).
+/// Valid until the next library call on this thread; never free it.
+#[no_mangle]
+pub extern "C" fn ns_last_error_message() -> *const c_char {
+    LAST_ERROR.with(|e| e.borrow().as_ptr())
+}
+
+/// Sets the number of runtime worker threads. Call before creating any object; afterwards
+/// it fails with NS_ERR_ALREADY_EXISTS. 0 or more than 1024 → NS_ERR_INVALID_ARGUMENT.
+/// Default: env NETWORK_SYSTEM_WORKER_THREADS, else the number of cores.
+#[no_mangle]
+pub extern "C" fn ns_runtime_configure(worker_threads: usize) -> ns_result {
+    guard(|| crate::runtime::configure(worker_threads))
+}
+
+/// Routes log records up to `level` (NS_LOG_*) to `callback` with `user_data`; a NULL
+/// callback restores the default (stderr when env NETWORK_SYSTEM_LOG is set, else silent).
+/// The callback runs on any thread, possibly concurrently; `user_data` must stay valid until
+/// the callback is replaced.
+#[no_mangle]
+pub extern "C" fn ns_set_log_callback(
+    level: i32,
+    callback: ns_log_fn,
+    user_data: *mut c_void,
+) -> ns_result {
+    guard(|| {
+        let level = Level::from_value(level).ok_or_else(|| invalid("unknown log level"))?;
+        let sink: Option<crate::log::Sink> = callback.map(|cb| {
+            let ud = UserData::new(user_data, None);
+            Arc::new(move |lvl: Level, target: &str, msg: &str| {
+                let target = CString::new(target.replace('\0', " ")).unwrap_or_default();
+                let msg = CString::new(msg.replace('\0', " ")).unwrap_or_default();
+                // SAFETY: the user registered `cb` for `user_data`; strings live for the call.
+                unsafe { cb(ud.ptr(), lvl as i32, target.as_ptr(), msg.as_ptr()) }
+            }) as crate::log::Sink
+        });
+        crate::log::set_sink(level, sink);
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constants_match_the_error_table() {
+        let consts = [
+            NS_OK,
+            NS_ERR_INVALID_ARGUMENT,
+            NS_ERR_NOT_FOUND,
+            NS_ERR_PERMISSION_DENIED,
+            NS_ERR_TIMEOUT,
+            NS_ERR_CANCELLED,
+            NS_ERR_NOT_INITIALIZED,
+            NS_ERR_ALREADY_EXISTS,
+            NS_ERR_OUT_OF_MEMORY,
+            NS_ERR_IO_ERROR,
+            NS_ERR_NETWORK_ERROR,
+            NS_ERR_INTERNAL,
+            NS_ERR_CONNECTION_FAILED,
+            NS_ERR_CONNECTION_REFUSED,
+            NS_ERR_CONNECTION_TIMEOUT,
+            NS_ERR_CONNECTION_CLOSED,
+            NS_ERR_CIRCUIT_OPEN,
+            NS_ERR_TLS_HANDSHAKE_FAILED,
+            NS_ERR_CERTIFICATE_ERROR,
+            NS_ERR_ADDRESS_RESOLUTION_FAILED,
+            NS_ERR_SESSION_NOT_FOUND,
+            NS_ERR_SESSION_EXPIRED,
+            NS_ERR_INVALID_SESSION,
+            NS_ERR_SESSION_LIMIT_REACHED,
+            NS_ERR_SEND_FAILED,
+            NS_ERR_RECEIVE_FAILED,
+            NS_ERR_MESSAGE_TOO_LARGE,
+            NS_ERR_SEND_QUEUE_FULL,
+            NS_ERR_PROTOCOL_ERROR,
+            NS_ERR_SERVER_NOT_STARTED,
+            NS_ERR_SERVER_ALREADY_RUNNING,
+            NS_ERR_BIND_FAILED,
+            NS_ERR_CLIENT_NOT_STARTED,
+            NS_ERR_CLIENT_ALREADY_RUNNING,
+        ];
+        let values: Vec<i32> = ErrorCode::ALL.iter().map(|c| c.value()).collect();
+        assert_eq!(consts.to_vec(), values);
+    }
+
+    #[test]
+    fn names_and_version() {
+        // SAFETY: both return static NUL-terminated strings.
+        let name = unsafe { CStr::from_ptr(ns_error_name(-603)) };
+        assert_eq!(name.to_str(), Ok("connection_closed"));
+        let unknown = unsafe { CStr::from_ptr(ns_error_name(12345)) };
+        assert_eq!(unknown.to_str(), Ok("unknown_error"));
+        let v = unsafe { CStr::from_ptr(ns_version()) };
+        assert_eq!(v.to_str(), Ok(crate::VERSION));
+        assert_eq!(
+            format!("{NS_VERSION_MAJOR}.{NS_VERSION_MINOR}.{NS_VERSION_PATCH}"),
+            crate::VERSION
+        );
+    }
+
+    #[test]
+    fn committed_header_is_up_to_date() {
+        let generated = include_str!(concat!(env!("OUT_DIR"), "/network_system.h"));
+        let committed = include_str!("../../include/network_system.h");
+        assert!(
+            generated == committed,
+            "include/network_system.h is stale: run `NS_UPDATE_HEADER=1 cargo build` and commit it"
+        );
+    }
+}

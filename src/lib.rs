@@ -1,0 +1,18 @@
+//! network_system: asynchronous TCP messaging for C, C++ and Rust programs.
+//!
+//! The engine is tokio; C and C++ programs use it through the C ABI in [`ffi`]
+//! (`include/network_system.h`) and the header-only C++ wrapper under `include/kcenon/`.
+//! Rust programs can use [`tcp::TcpServer`] and [`tcp::TcpClient`] directly.
+
+pub mod conn;
+pub mod error;
+pub mod ffi;
+pub mod log;
+pub mod runtime;
+pub mod tcp;
+
+pub use conn::{ConnOptions, Framing, Handlers, Session, Stats};
+pub use error::{Error, ErrorCode, Result};
+
+/// The library version, `MAJOR.MINOR.PATCH`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,309 @@
+//! TCP server: accepts connections and runs one session per client.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+use super::{tune, ServerConfig};
+use crate::conn::{self, Counters, HandlerSlot, Handlers, Lifecycle, Session, Stats};
+use crate::error::{Error, ErrorCode, Result};
+use crate::log::Level;
+use crate::runtime;
+
+/// A TCP server. Dropping it stops it.
+pub struct TcpServer {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Sessions {
+    live: HashMap<u64, Session>,
+    /// Counters of connections that have ended.
+    retired: Counters,
+    accepted: u64,
+    rejected: u64,
+    stopping: bool,
+}
+
+struct Inner {
+    config: Mutex<ServerConfig>,
+    handlers: HandlerSlot,
+    life: Arc<Lifecycle>,
+    sessions: Mutex<Sessions>,
+    local_addr: Mutex<Option<SocketAddr>>,
+    stop_accepting: Notify,
+    accept_errors: AtomicU64,
+}
+
+impl Default for TcpServer {
+    fn default() -> Self {
+        TcpServer::new(ServerConfig::default())
+    }
+}
+
+impl TcpServer {
+    pub fn new(config: ServerConfig) -> TcpServer {
+        TcpServer {
+            inner: Arc::new(Inner {
+                config: Mutex::new(config),
+                handlers: HandlerSlot::default(),
+                life: Arc::new(Lifecycle::default()),
+                sessions: Mutex::new(Sessions::default()),
+                local_addr: Mutex::new(None),
+                stop_accepting: Notify::new(),
+                accept_errors: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Changes the options; fails with `ServerAlreadyRunning` while running.
+    pub fn configure(&self, f: impl FnOnce(&mut ServerConfig)) -> Result<()> {
+        if self.inner.life.is_running() {
+            return Err(Error::new(
+                ErrorCode::ServerAlreadyRunning,
+                "options can only be changed before start",
+            ));
+        }
+        f(&mut lock(&self.inner.config));
+        Ok(())
+    }
+
+    /// A copy of the current options.
+    pub fn config(&self) -> ServerConfig {
+        lock(&self.inner.config).clone()
+    }
+
+    /// Replaces callbacks; takes effect for every session, also after start.
+    pub fn set_handlers(&self, f: impl FnOnce(&mut Handlers)) {
+        self.inner.handlers.update(f);
+    }
+
+    /// Binds `bind_address:port` (port 0 picks a free port, see [`local_addr`](Self::local_addr))
+    /// and starts accepting. Errors: already running → `ServerAlreadyRunning`; address in use or
+    /// not permitted → `BindFailed`; bad bind address → `AddressResolutionFailed`.
+    pub fn start(&self, port: u16) -> Result<()> {
+        let handle = runtime::handle()?;
+        let Some(_run) = self.inner.life.try_start() else {
+            return Err(Error::new(
+                ErrorCode::ServerAlreadyRunning,
+                "server is already running",
+            ));
+        };
+        let config = self.config();
+        let listener = {
+            let _enter = handle.enter();
+            bind(&config, port)
+        };
+        let listener = match listener {
+            Ok(l) => l,
+            Err(e) => {
+                self.inner.life.request_stop();
+                return Err(e);
+            }
+        };
+        let local = listener.local_addr().ok();
+        *lock(&self.inner.local_addr) = local;
+        {
+            let mut s = lock(&self.inner.sessions);
+            s.stopping = false;
+        }
+        crate::ns_log!(Level::Info, "tcp server listening on {local:?}");
+        let guard = self.inner.life.task();
+        let inner = self.inner.clone();
+        handle.spawn(async move {
+            accept_loop(&inner, listener, Arc::new(config)).await;
+            drop(guard);
+        });
+        Ok(())
+    }
+
+    /// The bound address while running (read the port after `start(0)`).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        *lock(&self.inner.local_addr)
+    }
+
+    /// Stops accepting, closes every session gracefully (flushing for up to `linger`) and,
+    /// called outside a callback, returns when no callback runs or will run again.
+    /// Inside a callback it only starts the stop. Not running → Ok.
+    pub fn stop(&self) -> Result<()> {
+        let inner = &self.inner;
+        if !inner.life.request_stop() {
+            return Ok(());
+        }
+        inner.stop_accepting.notify_one();
+        {
+            let mut s = lock(&inner.sessions);
+            s.stopping = true;
+            for session in s.live.values() {
+                session.close();
+            }
+        }
+        if runtime::may_block() {
+            inner.life.wait_idle();
+        }
+        *lock(&inner.local_addr) = None;
+        Ok(())
+    }
+
+    /// Blocks until the server is stopped (by [`stop`](Self::stop) from any thread).
+    pub fn wait_for_stop(&self) {
+        self.inner.life.wait_stopped();
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.inner.life.is_running()
+    }
+
+    /// The live session with this id.
+    pub fn session(&self, id: u64) -> Option<Session> {
+        lock(&self.inner.sessions).live.get(&id).cloned()
+    }
+
+    /// Ids of the live sessions.
+    pub fn session_ids(&self) -> Vec<u64> {
+        lock(&self.inner.sessions).live.keys().copied().collect()
+    }
+
+    pub fn session_count(&self) -> usize {
+        lock(&self.inner.sessions).live.len()
+    }
+
+    /// Sends to one session; unknown id → `SessionNotFound`.
+    pub fn send_to(&self, id: u64, data: &[u8]) -> Result<()> {
+        match self.session(id) {
+            Some(s) => s.send(data),
+            None => Err(Error::new(
+                ErrorCode::SessionNotFound,
+                format!("no session with id {id}"),
+            )),
+        }
+    }
+
+    /// Counters over all sessions, past and present.
+    pub fn stats(&self) -> Stats {
+        let s = lock(&self.inner.sessions);
+        let mut stats = Stats {
+            connections_total: s.accepted,
+            active_connections: s.live.len() as u64,
+            connections_rejected: s.rejected,
+            ..Stats::default()
+        };
+        s.retired.add_to(&mut stats);
+        for session in s.live.values() {
+            let one = session.stats();
+            stats.messages_in += one.messages_in;
+            stats.messages_out += one.messages_out;
+            stats.bytes_in += one.bytes_in;
+            stats.bytes_out += one.bytes_out;
+            stats.queued_bytes += one.queued_bytes;
+            stats.errors += one.errors;
+        }
+        stats.errors += self.inner.accept_errors.load(Ordering::Relaxed);
+        stats
+    }
+}
+
+impl Drop for TcpServer {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn bind(config: &ServerConfig, port: u16) -> Result<TcpListener> {
+    let text = format!("{}:{port}", config.bind_address);
+    let addr = (config.bind_address.as_str(), port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::AddressResolutionFailed,
+                format!("cannot resolve bind address '{}'", config.bind_address),
+            )
+        })?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .map_err(|e| Error::bind(&e, &text))?;
+    let setup = || -> std::io::Result<TcpListener> {
+        socket.set_reuse_address(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(config.backlog.min(i32::MAX as u32) as i32)?;
+        socket.set_nonblocking(true)?;
+        TcpListener::from_std(socket.into())
+    };
+    setup().map_err(|e| Error::bind(&e, &text))
+}
+
+async fn accept_loop(inner: &Arc<Inner>, listener: TcpListener, config: Arc<ServerConfig>) {
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            _ = inner.stop_accepting.notified() => break,
+            r = listener.accept() => r,
+        };
+        match accepted {
+            Ok((stream, peer)) => admit(inner, stream, peer, &config),
+            Err(e) => {
+                // EMFILE and friends: report, back off briefly, keep serving.
+                inner.accept_errors.fetch_add(1, Ordering::Relaxed);
+                let err = Error::io(&e, "accept failed");
+                inner.handlers.fire_error(None, &err);
+                tokio::select! {
+                    _ = inner.stop_accepting.notified() => break,
+                    _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+                }
+            }
+        }
+    }
+}
+
+fn admit(inner: &Arc<Inner>, stream: TcpStream, peer: SocketAddr, config: &Arc<ServerConfig>) {
+    let local = stream.local_addr().unwrap_or(peer);
+    let session = {
+        let mut s = lock(&inner.sessions);
+        if s.stopping {
+            return;
+        }
+        if s.live.len() >= config.max_connections {
+            s.rejected += 1;
+            drop(s);
+            drop(stream);
+            let err = Error::new(
+                ErrorCode::SessionLimitReached,
+                format!(
+                    "connection from {peer} refused: max_connections ({}) reached",
+                    config.max_connections
+                ),
+            );
+            inner.handlers.fire_error(None, &err);
+            return;
+        }
+        let session = Session::new(peer, local, config.conn.clone());
+        s.live.insert(session.id(), session.clone());
+        s.accepted += 1;
+        session
+    };
+    if let Err(e) = tune(&stream, &config.conn) {
+        crate::ns_log!(Level::Warn, "cannot set socket options for {peer}: {e}");
+    }
+    let guard = inner.life.task();
+    let inner = inner.clone();
+    tokio::spawn(async move {
+        let (reader, writer) = stream.into_split();
+        conn::run(session.clone(), reader, writer, &inner.handlers).await;
+        let mut s = lock(&inner.sessions);
+        s.live.remove(&session.id());
+        s.retired.absorb(session.counters());
+        drop(s);
+        drop(guard);
+    });
+}
