@@ -1,0 +1,299 @@
+//! Integration tests of the Rust TCP API on loopback.
+
+use std::io::{Read, Write};
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use network_system::tcp::{ClientConfig, ReconnectPolicy, ServerConfig, TcpClient, TcpServer};
+use network_system::{ErrorCode, Framing, Session};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn server(framing: Framing) -> (TcpServer, u16) {
+    let mut config = ServerConfig {
+        bind_address: "127.0.0.1".into(),
+        ..ServerConfig::default()
+    };
+    config.conn.framing = framing;
+    let server = TcpServer::new(config);
+    server.start(0).expect("start");
+    let port = server.local_addr().expect("bound").port();
+    (server, port)
+}
+
+fn echo(server: &TcpServer) {
+    server.set_handlers(|h| {
+        h.data = Some(Arc::new(|s: &Session, d: &[u8]| {
+            s.send(d).expect("echo send");
+        }))
+    });
+}
+
+/// A client whose received bytes (or messages) go to the returned channel.
+fn client(framing: Framing, port: u16) -> (TcpClient, Receiver<Vec<u8>>, Receiver<()>) {
+    let mut config = ClientConfig::default();
+    config.conn.framing = framing;
+    let client = TcpClient::new(config);
+    let (data_tx, data_rx) = channel();
+    let (conn_tx, conn_rx) = channel();
+    let data_tx = Mutex::new(data_tx);
+    let conn_tx = Mutex::new(conn_tx);
+    client.set_handlers(|h| {
+        h.data = Some(Arc::new(move |_: &Session, d: &[u8]| {
+            let _ = data_tx.lock().unwrap().send(d.to_vec());
+        }));
+        h.connected = Some(Arc::new(move |_: &Session| {
+            let _ = conn_tx.lock().unwrap().send(());
+        }));
+    });
+    client.start("127.0.0.1", port).expect("client start");
+    conn_rx.recv_timeout(WAIT).expect("connected");
+    (client, data_rx, conn_rx)
+}
+
+fn collect(rx: &Receiver<Vec<u8>>, len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        out.extend(rx.recv_timeout(WAIT).expect("data in time"));
+    }
+    out
+}
+
+#[test]
+fn raw_echo_is_byte_exact() {
+    let (server, port) = server(Framing::Raw);
+    echo(&server);
+    let (client, rx, _) = client(Framing::Raw, port);
+    let payload: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    for chunk in payload.chunks(10_000) {
+        client.send(chunk).unwrap();
+    }
+    assert_eq!(collect(&rx, payload.len()), payload);
+    let stats = client.stats();
+    assert_eq!(stats.bytes_out, payload.len() as u64);
+    assert_eq!(stats.bytes_in, payload.len() as u64);
+    client.stop().unwrap();
+    server.stop().unwrap();
+    assert_eq!(server.stats().bytes_in, payload.len() as u64);
+}
+
+#[test]
+fn framed_messages_keep_boundaries() {
+    let (server, port) = server(Framing::LengthPrefixed);
+    echo(&server);
+    let (client, rx, _) = client(Framing::LengthPrefixed, port);
+    let sizes = [1usize, 2, 3, 100, 65_536, 70_000, 1, 5];
+    for (i, &n) in sizes.iter().enumerate() {
+        client.send(&vec![i as u8; n]).unwrap();
+    }
+    for (i, &n) in sizes.iter().enumerate() {
+        assert_eq!(rx.recv_timeout(WAIT).unwrap(), vec![i as u8; n]);
+    }
+}
+
+#[test]
+fn oversized_frame_closes_only_that_connection() {
+    let mut config = ServerConfig {
+        bind_address: "127.0.0.1".into(),
+        ..ServerConfig::default()
+    };
+    config.conn.framing = Framing::LengthPrefixed;
+    config.conn.max_message_size = 1024;
+    let server = TcpServer::new(config);
+    let (err_tx, err_rx) = channel();
+    let err_tx = Mutex::new(err_tx);
+    server.set_handlers(|h| {
+        h.data = Some(Arc::new(|s: &Session, d: &[u8]| {
+            s.send(d).unwrap();
+        }));
+        h.error = Some(Arc::new(move |_, e| {
+            let _ = err_tx.lock().unwrap().send(e.code());
+        }));
+    });
+    server.start(0).unwrap();
+    let port = server.local_addr().unwrap().port();
+    let (good, rx, _) = client(Framing::LengthPrefixed, port);
+
+    let mut bad = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    bad.write_all(&2000u32.to_be_bytes()).unwrap();
+    assert_eq!(
+        err_rx.recv_timeout(WAIT).unwrap(),
+        ErrorCode::MessageTooLarge
+    );
+    bad.set_read_timeout(Some(WAIT)).unwrap();
+    let mut buf = [0u8; 8];
+    assert_eq!(bad.read(&mut buf).unwrap_or(0), 0, "bad peer is closed");
+
+    good.send(b"still fine").unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), b"still fine");
+}
+
+#[test]
+fn slow_reader_hits_queue_limit() {
+    let (server, port) = server(Framing::Raw);
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    server.set_handlers(|h| {
+        h.connected = Some(Arc::new(move |s: &Session| {
+            let _ = tx.lock().unwrap().send(s.clone());
+        }))
+    });
+    // A peer that never reads.
+    let _peer = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let session = rx.recv_timeout(WAIT).unwrap();
+    let chunk = vec![1u8; 64 * 1024];
+    let mut full = None;
+    for _ in 0..100_000 {
+        if let Err(e) = session.send(&chunk) {
+            full = Some(e.code());
+            break;
+        }
+    }
+    assert_eq!(full, Some(ErrorCode::SendQueueFull));
+    assert!(session.stats().queued_bytes <= 8 * 1024 * 1024);
+}
+
+#[test]
+fn double_start_and_bad_arguments() {
+    let (server, port) = server(Framing::Raw);
+    assert_eq!(
+        server.start(0).unwrap_err().code(),
+        ErrorCode::ServerAlreadyRunning
+    );
+    let other = TcpServer::new(ServerConfig {
+        bind_address: "127.0.0.1".into(),
+        ..ServerConfig::default()
+    });
+    assert_eq!(other.start(port).unwrap_err().code(), ErrorCode::BindFailed);
+    let c = TcpClient::default();
+    assert_eq!(
+        c.start("", port).unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        c.send(b"x").unwrap_err().code(),
+        ErrorCode::ConnectionClosed
+    );
+    c.start("127.0.0.1", port).unwrap();
+    assert_eq!(
+        c.start("127.0.0.1", port).unwrap_err().code(),
+        ErrorCode::ClientAlreadyRunning
+    );
+}
+
+#[test]
+fn reconnect_gives_up_with_circuit_open() {
+    // A port with nothing listening: bind, read the port, close.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let client = TcpClient::new(ClientConfig {
+        reconnect: Some(ReconnectPolicy {
+            initial_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+            max_attempts: 3,
+            jitter: 0.1,
+        }),
+        ..ClientConfig::default()
+    });
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    client.set_handlers(|h| {
+        h.error = Some(Arc::new(move |_, e| {
+            let _ = tx.lock().unwrap().send(e.code());
+        }))
+    });
+    client.start("127.0.0.1", port).unwrap();
+    let codes: Vec<_> = (0..4).map(|_| rx.recv_timeout(WAIT).unwrap()).collect();
+    assert_eq!(
+        codes,
+        vec![
+            ErrorCode::ConnectionRefused,
+            ErrorCode::ConnectionRefused,
+            ErrorCode::ConnectionRefused,
+            ErrorCode::CircuitOpen
+        ]
+    );
+    client.wait_for_stop();
+    assert!(!client.is_running());
+}
+
+#[test]
+fn idle_timeout_expires_session() {
+    let mut config = ServerConfig {
+        bind_address: "127.0.0.1".into(),
+        ..ServerConfig::default()
+    };
+    config.conn.idle_timeout = Some(Duration::from_millis(50));
+    let server = TcpServer::new(config);
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    server.set_handlers(|h| {
+        h.error = Some(Arc::new(move |_, e| {
+            let _ = tx.lock().unwrap().send(e.code());
+        }))
+    });
+    server.start(0).unwrap();
+    let _peer = std::net::TcpStream::connect(server.local_addr().unwrap()).unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), ErrorCode::SessionExpired);
+}
+
+#[test]
+fn max_connections_rejects_excess() {
+    let server = TcpServer::new(ServerConfig {
+        bind_address: "127.0.0.1".into(),
+        max_connections: 1,
+        ..ServerConfig::default()
+    });
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    server.set_handlers(|h| {
+        h.error = Some(Arc::new(move |_, e| {
+            let _ = tx.lock().unwrap().send(e.code());
+        }))
+    });
+    server.start(0).unwrap();
+    let addr = server.local_addr().unwrap();
+    let _first = std::net::TcpStream::connect(addr).unwrap();
+    let mut second = std::net::TcpStream::connect(addr).unwrap();
+    assert_eq!(
+        rx.recv_timeout(WAIT).unwrap(),
+        ErrorCode::SessionLimitReached
+    );
+    second.set_read_timeout(Some(WAIT)).unwrap();
+    assert_eq!(second.read(&mut [0u8; 4]).unwrap_or(0), 0);
+    assert_eq!(server.stats().connections_rejected, 1);
+    assert_eq!(server.session_count(), 1);
+}
+
+#[test]
+fn ipv6_loopback_echo() {
+    let server = TcpServer::new(ServerConfig {
+        bind_address: "::1".into(),
+        ..ServerConfig::default()
+    });
+    if server.start(0).is_err() {
+        eprintln!("SKIPPED: ::1 is not available on this machine");
+        return;
+    }
+    echo(&server);
+    let port = server.local_addr().unwrap().port();
+    let client = TcpClient::default();
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    client.set_handlers(|h| {
+        h.data = Some(Arc::new(move |_: &Session, d: &[u8]| {
+            let _ = tx.lock().unwrap().send(d.to_vec());
+        }))
+    });
+    client.start("::1", port).unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while !client.is_connected() {
+        assert!(std::time::Instant::now() < deadline, "connect in time");
+        std::thread::yield_now();
+    }
+    client.send(b"over ipv6").unwrap();
+    assert_eq!(collect(&rx, 9), b"over ipv6");
+}
