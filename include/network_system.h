@@ -173,6 +173,9 @@ const char *ns_last_error_message(void);
 // Default: env NETWORK_SYSTEM_WORKER_THREADS, else the number of cores.
 ns_result ns_runtime_configure(size_t worker_threads);
 
+// Starts the shared runtime now instead of on first use (optional).
+ns_result ns_runtime_init(void);
+
 // Routes log records up to `level` (NS_LOG_*) to `callback` with `user_data`; a NULL
 // callback restores the default (stderr when env NETWORK_SYSTEM_LOG is set, else silent).
 // The callback runs on any thread, possibly concurrently; `user_data` must stay valid until

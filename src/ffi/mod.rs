@@ -222,6 +222,12 @@ pub extern "C" fn ns_runtime_configure(worker_threads: usize) -> ns_result {
     guard(|| crate::runtime::configure(worker_threads))
 }
 
+/// Starts the shared runtime now instead of on first use (optional).
+#[no_mangle]
+pub extern "C" fn ns_runtime_init() -> ns_result {
+    guard(|| crate::runtime::handle().map(|_| ()))
+}
+
 /// Routes log records up to `level` (NS_LOG_*) to `callback` with `user_data`; a NULL
 /// callback restores the default (stderr when env NETWORK_SYSTEM_LOG is set, else silent).
 /// The callback runs on any thread, possibly concurrently; `user_data` must stay valid until

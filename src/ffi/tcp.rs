@@ -358,6 +358,9 @@ pub extern "C" fn ns_tcp_server_free(server: *mut ns_tcp_server) {
         if !server.is_null() {
             // SAFETY: the pointer came from ns_tcp_server_new and is freed once, as documented.
             let server = unsafe { Box::from_raw(server) };
+            // Stop first so a blocking free still reports disconnections; then no new
+            // callback may start.
+            let _ = server.0.stop();
             server.0.set_handlers(|h| *h = Handlers::default());
             drop(server);
         }
@@ -659,6 +662,9 @@ pub extern "C" fn ns_tcp_client_free(client: *mut ns_tcp_client) {
         if !client.is_null() {
             // SAFETY: the pointer came from ns_tcp_client_new and is freed once, as documented.
             let client = unsafe { Box::from_raw(client) };
+            // Stop first so a blocking free still reports disconnections; then no new
+            // callback may start.
+            let _ = client.0.stop();
             client.0.set_handlers(|h| *h = Handlers::default());
             drop(client);
         }

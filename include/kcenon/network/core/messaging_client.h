@@ -1,0 +1,158 @@
+// kcenon::network::core::messaging_client — TCP client, source-compatible with the original.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "options.h"
+
+namespace kcenon::network::core {
+
+/// A TCP client. start_client() returns at once; the connected or error callback follows.
+/// Callbacks run on library threads, never overlapping, in order connected → receive… →
+/// error? → disconnected. Every member may be called from any thread, also inside callbacks.
+class messaging_client : public std::enable_shared_from_this<messaging_client> {
+public:
+    using receive_callback_t = std::function<void(const std::vector<uint8_t>&)>;
+    using connected_callback_t = std::function<void()>;
+    using disconnected_callback_t = std::function<void()>;
+    using error_callback_t = std::function<void(std::error_code)>;
+
+    explicit messaging_client(std::string_view client_id)
+        : messaging_client(client_id, client_options{}) {}
+
+    messaging_client(std::string_view client_id, const client_options& options)
+        : handle_(ns_tcp_client_new()), client_id_(client_id), core_(std::make_shared<core_state>()) {
+        options_result_ = configure(options);
+        using H = network::detail::holder<core_ptr>;
+        ns_tcp_client_set_connected_callback(handle_, &on_connected_c, network::detail::make_holder(core_), &H::release);
+        ns_tcp_client_set_disconnected_callback(handle_, &on_disconnected_c, network::detail::make_holder(core_), &H::release);
+        ns_tcp_client_set_error_callback(handle_, &on_error_c, network::detail::make_holder(core_), &H::release);
+    }
+
+    /// Stops the client (a connected client gets its disconnected callback) and releases it.
+    ~messaging_client() noexcept {
+        ns_tcp_client_stop(handle_);
+        ns_tcp_client_free(handle_);
+    }
+
+    messaging_client(const messaging_client&) = delete;
+    messaging_client& operator=(const messaging_client&) = delete;
+
+    /// Starts connecting and returns at once. Errors: empty host or port 0 → -1; malformed host
+    /// → -607; already running → -664 (the original said -7). Connect failures (-600, -601,
+    /// -602, -607) arrive through the error callback.
+    [[nodiscard]] VoidResult start_client(std::string_view host, unsigned short port) {
+        if (options_result_.is_err()) return options_result_;
+        const std::string h(host);
+        return network::detail::to_result(ns_tcp_client_start(handle_, h.c_str(), port), "messaging_client");
+    }
+
+    /// Stops connecting and closes the connection gracefully; waits for running callbacks
+    /// unless called from one. Not running → ok.
+    [[nodiscard]] VoidResult stop_client() {
+        return network::detail::to_result(ns_tcp_client_stop(handle_), "messaging_client");
+    }
+
+    /// Queues data: -603 when not connected (nothing is buffered), -1 when empty, -642 too
+    /// large (framed), -643 send queue full.
+    [[nodiscard]] VoidResult send_packet(std::vector<uint8_t>&& data) {
+        return network::detail::to_result(
+            network::detail::send_vector(handle_, std::move(data), ns_tcp_client_send, ns_tcp_client_send_owned),
+            "messaging_client");
+    }
+
+    [[nodiscard]] VoidResult start(std::string_view host, uint16_t port) { return start_client(host, port); }
+    [[nodiscard]] VoidResult stop() { return stop_client(); }
+    [[nodiscard]] VoidResult send(std::vector<uint8_t>&& data) { return send_packet(std::move(data)); }
+
+    [[nodiscard]] bool is_connected() const { return ns_tcp_client_is_connected(handle_); }
+    [[nodiscard]] bool is_running() const { return ns_tcp_client_is_running(handle_); }
+
+    /// Blocks until the client is stopped: by stop_client() from another thread, or by itself
+    /// when the connection is lost (without reconnect) or reconnect attempts run out.
+    void wait_for_stop() { ns_tcp_client_wait_for_stop(handle_); }
+
+    [[nodiscard]] const std::string& client_id() const { return client_id_; }
+
+    /// Changes the options; before start only (else -664).
+    [[nodiscard]] VoidResult set_options(const client_options& options) {
+        options_result_ = configure(options);
+        return options_result_;
+    }
+
+    [[nodiscard]] network_stats stats() const {
+        return network::detail::read_stats(handle_, ns_tcp_client_get_stats);
+    }
+
+    /// Callbacks may be set or replaced at any time, also while connected.
+    void set_receive_callback(receive_callback_t cb) {
+        if (!cb) {
+            ns_tcp_client_set_receive_callback(handle_, nullptr, nullptr, nullptr);
+            return;
+        }
+        ns_tcp_client_set_receive_callback(handle_, &on_receive_c, network::detail::make_holder(std::move(cb)),
+                                           &network::detail::holder<receive_callback_t>::release);
+    }
+    void set_connected_callback(connected_callback_t cb) { set(core_->on_connected, std::move(cb)); }
+    void set_disconnected_callback(disconnected_callback_t cb) { set(core_->on_disconnected, std::move(cb)); }
+    void set_error_callback(error_callback_t cb) { set(core_->on_error, std::move(cb)); }
+
+private:
+    struct core_state {
+        std::mutex mutex;
+        connected_callback_t on_connected;
+        disconnected_callback_t on_disconnected;
+        error_callback_t on_error;
+    };
+    using core_ptr = std::shared_ptr<core_state>;
+
+    VoidResult configure(const client_options& options) {
+        return network::detail::to_result(detail::apply(handle_, options), "messaging_client");
+    }
+
+    template <typename F>
+    void set(F& slot, F cb) {
+        std::lock_guard<std::mutex> lock(core_->mutex);
+        slot = std::move(cb);
+    }
+
+    template <typename F>
+    static F copy(void* ud, F core_state::*member) {
+        core_ptr& core = network::detail::held<core_ptr>(ud);
+        std::lock_guard<std::mutex> lock(core->mutex);
+        return (*core).*member;
+    }
+
+    static void on_connected_c(void* ud, ns_tcp_session*) {
+        detail::guarded([&] {
+            if (auto cb = copy(ud, &core_state::on_connected)) cb();
+        });
+    }
+    static void on_disconnected_c(void* ud, ns_tcp_session*) {
+        detail::guarded([&] {
+            if (auto cb = copy(ud, &core_state::on_disconnected)) cb();
+        });
+    }
+    static void on_error_c(void* ud, ns_tcp_session*, ns_result code, const char*) {
+        detail::guarded([&] {
+            if (auto cb = copy(ud, &core_state::on_error)) cb(make_error_code(code));
+        });
+    }
+    static void on_receive_c(void* ud, ns_tcp_session*, const uint8_t* data, std::size_t len) {
+        detail::guarded([&] { network::detail::held<receive_callback_t>(ud)(std::vector<uint8_t>(data, data + len)); });
+    }
+
+    ns_tcp_client* handle_;
+    std::string client_id_;
+    core_ptr core_;
+    VoidResult options_result_ = ok();
+};
+
+}  // namespace kcenon::network::core

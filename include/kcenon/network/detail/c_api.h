@@ -1,0 +1,109 @@
+// Internal glue between the C ABI and the C++ wrapper: result conversion, the
+// std::error_category, and callback holders. Not part of the public API.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <network_system.h>
+
+#include "../types/result.h"
+
+namespace kcenon::network {
+
+/// The std::error_category of network_system codes (values from the error table).
+class network_error_category final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "network_system"; }
+    std::string message(int code) const override { return ns_error_name(code); }
+};
+
+inline const std::error_category& network_category() noexcept {
+    static const network_error_category category;
+    return category;
+}
+
+inline std::error_code make_error_code(int code) noexcept { return {code, network_category()}; }
+
+/// Framing of a TCP connection.
+enum class framing {
+    raw = NS_FRAMING_RAW,                        ///< byte stream, no header (default, like the original)
+    length_prefixed = NS_FRAMING_LENGTH_PREFIXED ///< 4-byte big-endian length per message
+};
+
+/// Counters of a server, client or session.
+struct network_stats {
+    std::uint64_t connections_total = 0;
+    std::uint64_t active_connections = 0;
+    std::uint64_t connections_rejected = 0;
+    std::uint64_t messages_in = 0;
+    std::uint64_t messages_out = 0;
+    std::uint64_t bytes_in = 0;
+    std::uint64_t bytes_out = 0;
+    std::uint64_t queued_bytes = 0;
+    std::uint64_t errors = 0;
+};
+
+namespace detail {
+
+inline VoidResult to_result(ns_result code, const char* module) {
+    if (code == NS_OK) return ok();
+    return error_void(code, ns_last_error_message(), module);
+}
+
+template <typename Handle, typename Getter>
+inline network_stats read_stats(Handle* h, Getter get) {
+    ns_stats s{};
+    s.struct_size = sizeof(s);
+    network_stats out;
+    if (get(h, &s) == NS_OK) {
+        out = network_stats{s.connections_total, s.active_connections, s.connections_rejected,
+                            s.messages_in,       s.messages_out,       s.bytes_in,
+                            s.bytes_out,         s.queued_bytes,       s.errors};
+    }
+    return out;
+}
+
+inline std::uint64_t to_ms(std::chrono::milliseconds d) {
+    return d.count() > 0 ? static_cast<std::uint64_t>(d.count()) : 0;
+}
+
+/// Heap holder handed to C as user data; deleted by the library when no longer used.
+template <typename T>
+struct holder {
+    T value;
+    static void release(void* p) { delete static_cast<holder*>(p); }
+};
+
+template <typename T>
+inline void* make_holder(T value) {
+    return new holder<T>{std::move(value)};
+}
+
+template <typename T>
+inline T& held(void* p) {
+    return static_cast<holder<T>*>(p)->value;
+}
+
+/// Below this size a send copies; above it the vector is handed over without a copy.
+constexpr std::size_t owned_send_threshold = 4096;
+
+inline void free_vector(void* p) { delete static_cast<std::vector<std::uint8_t>*>(p); }
+
+/// Sends `data` through `send_copy` or `send_owned` (for large buffers, zero-copy).
+template <typename Handle, typename Copy, typename Owned>
+inline ns_result send_vector(Handle* h, std::vector<std::uint8_t>&& data, Copy send_copy,
+                             Owned send_owned) {
+    if (data.size() < owned_send_threshold) return send_copy(h, data.data(), data.size());
+    auto* v = new std::vector<std::uint8_t>(std::move(data));
+    return send_owned(h, v->data(), v->size(), &free_vector, v);
+}
+
+}  // namespace detail
+}  // namespace kcenon::network
+
