@@ -287,7 +287,12 @@ async fn connect(host: &str, port: u16, config: &ClientConfig) -> Result<TcpStre
         )
     };
     let addrs: Vec<_> = match timeout_at(deadline, tokio::net::lookup_host((host, port))).await {
-        Err(_) => return Err(timed_out()),
+        Err(_) => {
+            return Err(Error::new(
+                ErrorCode::AddressResolutionFailed,
+                format!("resolving '{host}' timed out"),
+            ))
+        }
         Ok(Err(e)) => {
             return Err(Error::new(
                 ErrorCode::AddressResolutionFailed,

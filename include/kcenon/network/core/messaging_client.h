@@ -56,7 +56,7 @@ public:
 
     /// Stops connecting and closes the connection gracefully; waits for running callbacks
     /// unless called from one. Not running → ok.
-    [[nodiscard]] VoidResult stop_client() {
+    VoidResult stop_client() {
         return network::detail::to_result(ns_tcp_client_stop(handle_), "messaging_client");
     }
 
@@ -69,7 +69,7 @@ public:
     }
 
     [[nodiscard]] VoidResult start(std::string_view host, uint16_t port) { return start_client(host, port); }
-    [[nodiscard]] VoidResult stop() { return stop_client(); }
+    VoidResult stop() { return stop_client(); }
     [[nodiscard]] VoidResult send(std::vector<uint8_t>&& data) { return send_packet(std::move(data)); }
 
     [[nodiscard]] bool is_connected() const { return ns_tcp_client_is_connected(handle_); }

@@ -58,12 +58,12 @@ public:
 
     /// Stops accepting and closes every session gracefully; waits for running callbacks unless
     /// called from one. Not running → ok.
-    [[nodiscard]] VoidResult stop_server() {
+    VoidResult stop_server() {
         return network::detail::to_result(ns_tcp_server_stop(handle_), "messaging_server");
     }
 
     [[nodiscard]] VoidResult start(uint16_t port) { return start_server(port); }
-    [[nodiscard]] VoidResult stop() { return stop_server(); }
+    VoidResult stop() { return stop_server(); }
 
     [[nodiscard]] bool is_running() const noexcept { return ns_tcp_server_is_running(handle_); }
 

@@ -1,0 +1,219 @@
+/* A plain C11 program that uses only network_system.h: argument checks, an echo round trip
+ * in framed mode, stats, stop from inside a callback, user-data release. */
+#define _POSIX_C_SOURCE 200809L
+#include <network_system.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static int failures = 0;
+static int checks = 0;
+
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        ++checks;                                                                    \
+        if (!(cond)) {                                                               \
+            ++failures;                                                              \
+            fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__, \
+                    __LINE__, #cond, ns_last_error_message());                       \
+        }                                                                            \
+    } while (0)
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int connected;
+    int disconnected;
+    int messages;
+    int stop_result;
+    int stopped_in_callback;
+    char last[64];
+    size_t last_len;
+} shared;
+
+static void shared_init(shared *s) {
+    memset(s, 0, sizeof *s);
+    s->stop_result = 1;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+}
+
+/* Waits until *field >= target, for at most 20 s. */
+static int wait_at_least(shared *s, const int *field, int target) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 20;
+    pthread_mutex_lock(&s->lock);
+    while (*field < target)
+        if (pthread_cond_timedwait(&s->cond, &s->lock, &deadline) != 0) break;
+    int ok = *field >= target;
+    pthread_mutex_unlock(&s->lock);
+    return ok;
+}
+
+static void bump(shared *s, int *field) {
+    pthread_mutex_lock(&s->lock);
+    ++*field;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static ns_tcp_server *g_server;
+
+static void server_receive(void *ud, ns_tcp_session *session, const uint8_t *data, size_t len) {
+    shared *s = ud;
+    if (len == 4 && memcmp(data, "stop", 4) == 0) {
+        int r = ns_tcp_server_stop(g_server); /* inside a callback: must not block */
+        pthread_mutex_lock(&s->lock);
+        s->stop_result = r;
+        s->stopped_in_callback = 1;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    ns_tcp_session_send(session, data, len);
+}
+
+static void client_connected(void *ud, ns_tcp_session *session) {
+    (void)session;
+    shared *s = ud;
+    bump(s, &s->connected);
+}
+
+static void client_disconnected(void *ud, ns_tcp_session *session) {
+    (void)session;
+    shared *s = ud;
+    bump(s, &s->disconnected);
+}
+
+static void client_receive(void *ud, ns_tcp_session *session, const uint8_t *data, size_t len) {
+    (void)session;
+    shared *s = ud;
+    pthread_mutex_lock(&s->lock);
+    if (len < sizeof s->last) {
+        memcpy(s->last, data, len);
+        s->last_len = len;
+    }
+    ++s->messages;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static atomic_int released;
+static void release_user_data(void *ud) {
+    (void)ud;
+    atomic_fetch_add(&released, 1);
+}
+
+static void test_argument_checks(void) {
+    uint16_t port = 0;
+    ns_stats stats;
+    CHECK(ns_tcp_server_start(NULL, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(strlen(ns_last_error_message()) > 0);
+    CHECK(ns_tcp_server_stop(NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_server_port(NULL, &port) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_server_get_stats(NULL, &stats) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_client_send(NULL, (const uint8_t *)"x", 1) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_session_send(NULL, (const uint8_t *)"x", 1) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_session_id(NULL) == 0);
+    CHECK(!ns_tcp_session_is_connected(NULL));
+    CHECK(ns_tcp_session_retain(NULL) == NULL);
+    ns_tcp_session_release(NULL);
+    ns_tcp_server_free(NULL);
+    ns_tcp_client_free(NULL);
+
+    ns_tcp_server *server = ns_tcp_server_new();
+    ns_tcp_client *client = ns_tcp_client_new();
+    CHECK(server != NULL && client != NULL);
+    CHECK(ns_tcp_server_set_framing(server, 42) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_server_set_bind_address(server, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_server_set_max_connections(server, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_server_port(server, &port) == NS_ERR_SERVER_NOT_STARTED);
+    CHECK(ns_tcp_server_get_stats(server, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_client_start(client, NULL, 1) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_client_start(client, "", 1) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_client_start(client, "127.0.0.1", 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_client_send(client, (const uint8_t *)"x", 1) == NS_ERR_CONNECTION_CLOSED);
+    CHECK(ns_tcp_client_send(client, NULL, 1) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_client_set_reconnect(client, true, 0, 10, 1, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_client_set_connect_timeout_ms(client, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_client_send_owned(client, (const uint8_t *)"abc", 3, release_user_data, NULL) ==
+          NS_ERR_CONNECTION_CLOSED);
+    CHECK(released == 1); /* ownership passed even though the send failed */
+    CHECK(strcmp(ns_error_name(NS_ERR_CONNECTION_CLOSED), "connection_closed") == 0);
+    CHECK(strcmp(ns_error_name(12345), "unknown_error") == 0);
+    CHECK(strcmp(ns_version(), "0.1.0") == 0);
+    CHECK(ns_runtime_configure(0) == NS_ERR_INVALID_ARGUMENT);
+    ns_tcp_client_free(client);
+    ns_tcp_server_free(server);
+}
+
+static void test_framed_echo_and_stop_in_callback(void) {
+    shared srv, cli;
+    shared_init(&srv);
+    shared_init(&cli);
+    atomic_store(&released, 0);
+    g_server = ns_tcp_server_new();
+    CHECK(ns_tcp_server_set_bind_address(g_server, "127.0.0.1") == NS_OK);
+    CHECK(ns_tcp_server_set_framing(g_server, NS_FRAMING_LENGTH_PREFIXED) == NS_OK);
+    CHECK(ns_tcp_server_set_receive_callback(g_server, server_receive, &srv, release_user_data) == NS_OK);
+    CHECK(ns_tcp_server_start(g_server, 0) == NS_OK);
+    CHECK(ns_tcp_server_start(g_server, 0) == NS_ERR_SERVER_ALREADY_RUNNING);
+    CHECK(ns_tcp_server_set_framing(g_server, NS_FRAMING_RAW) == NS_ERR_SERVER_ALREADY_RUNNING);
+    CHECK(ns_runtime_configure(2) == NS_ERR_ALREADY_EXISTS);
+    uint16_t port = 0;
+    CHECK(ns_tcp_server_port(g_server, &port) == NS_OK && port != 0);
+
+    ns_tcp_client *client = ns_tcp_client_new();
+    CHECK(ns_tcp_client_set_framing(client, NS_FRAMING_LENGTH_PREFIXED) == NS_OK);
+    CHECK(ns_tcp_client_set_connected_callback(client, client_connected, &cli, NULL) == NS_OK);
+    CHECK(ns_tcp_client_set_disconnected_callback(client, client_disconnected, &cli, NULL) == NS_OK);
+    CHECK(ns_tcp_client_set_receive_callback(client, client_receive, &cli, NULL) == NS_OK);
+    CHECK(ns_tcp_client_start(client, "127.0.0.1", port) == NS_OK);
+    CHECK(ns_tcp_client_start(client, "127.0.0.1", port) == NS_ERR_CLIENT_ALREADY_RUNNING);
+    CHECK(wait_at_least(&cli, &cli.connected, 1));
+    CHECK(ns_tcp_client_is_connected(client));
+
+    const char *words[] = {"one", "two", "three"};
+    for (int i = 0; i < 3; ++i)
+        CHECK(ns_tcp_client_send(client, (const uint8_t *)words[i], strlen(words[i])) == NS_OK);
+    CHECK(wait_at_least(&cli, &cli.messages, 3));
+    pthread_mutex_lock(&cli.lock);
+    CHECK(cli.messages == 3 && cli.last_len == 5 && memcmp(cli.last, "three", 5) == 0);
+    pthread_mutex_unlock(&cli.lock);
+
+    ns_stats stats;
+    memset(&stats, 0, sizeof stats);
+    stats.struct_size = sizeof stats;
+    CHECK(ns_tcp_client_get_stats(client, &stats) == NS_OK);
+    CHECK(stats.messages_out == 3 && stats.bytes_out == 11 && stats.messages_in == 3 && stats.bytes_in == 11);
+    /* An older, smaller struct gets only its own fields. */
+    struct {
+        size_t struct_size;
+        uint64_t connections_total;
+    } old = {sizeof old, 0};
+    CHECK(ns_tcp_client_get_stats(client, (ns_stats *)(void *)&old) == NS_OK && old.connections_total == 1);
+
+    CHECK(ns_tcp_client_send(client, (const uint8_t *)"stop", 4) == NS_OK);
+    CHECK(wait_at_least(&srv, &srv.stopped_in_callback, 1));
+    CHECK(srv.stop_result == NS_OK);
+    CHECK(ns_tcp_server_wait_for_stop(g_server) == NS_OK);
+    CHECK(!ns_tcp_server_is_running(g_server));
+    CHECK(wait_at_least(&cli, &cli.disconnected, 1));
+    CHECK(ns_tcp_client_wait_for_stop(client) == NS_OK);
+    CHECK(!ns_tcp_client_is_running(client));
+    ns_tcp_client_free(client);
+    ns_tcp_server_free(g_server);
+    CHECK(released == 1); /* the receive callback's user data was released on free */
+    CHECK(cli.disconnected == 1);
+}
+
+int main(void) {
+    test_argument_checks();
+    test_framed_echo_and_stop_in_callback();
+    printf("c_api_test: %d checks, %d passed, %d failed\n", checks, checks - failures, failures);
+    return failures == 0 ? 0 : 1;
+}
