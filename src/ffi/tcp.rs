@@ -386,7 +386,10 @@ pub extern "C" fn ns_tcp_server_set_framing(
     server: *mut ns_tcp_server,
     framing_mode: i32,
 ) -> ns_result {
-    server_conn(server, |o| Ok(o.framing = framing(framing_mode)?))
+    server_conn(server, |o| {
+        o.framing = framing(framing_mode)?;
+        Ok(())
+    })
 }
 
 /// Largest length-prefixed message (default 16 MiB; > 0). Before start.
@@ -396,7 +399,8 @@ pub extern "C" fn ns_tcp_server_set_max_message_size(
     bytes: usize,
 ) -> ns_result {
     server_conn(server, |o| {
-        Ok(o.max_message_size = positive(bytes, "max_message_size")?)
+        o.max_message_size = positive(bytes, "max_message_size")?;
+        Ok(())
     })
 }
 
@@ -407,7 +411,8 @@ pub extern "C" fn ns_tcp_server_set_send_queue_limit(
     bytes: usize,
 ) -> ns_result {
     server_conn(server, |o| {
-        Ok(o.send_queue_limit = positive(bytes, "send_queue_limit")?)
+        o.send_queue_limit = positive(bytes, "send_queue_limit")?;
+        Ok(())
     })
 }
 
@@ -418,7 +423,10 @@ pub extern "C" fn ns_tcp_server_set_idle_timeout_ms(
     server: *mut ns_tcp_server,
     ms: u64,
 ) -> ns_result {
-    server_conn(server, |o| Ok(o.idle_timeout = millis(ms)))
+    server_conn(server, |o| {
+        o.idle_timeout = millis(ms);
+        Ok(())
+    })
 }
 
 /// TCP_NODELAY on accepted sockets (default true). Before start.
@@ -427,19 +435,28 @@ pub extern "C" fn ns_tcp_server_set_no_delay(
     server: *mut ns_tcp_server,
     enabled: bool,
 ) -> ns_result {
-    server_conn(server, |o| Ok(o.no_delay = enabled))
+    server_conn(server, |o| {
+        o.no_delay = enabled;
+        Ok(())
+    })
 }
 
 /// SO_KEEPALIVE with `ms` idle time (0 = off, the default). Before start.
 #[no_mangle]
 pub extern "C" fn ns_tcp_server_set_keepalive_ms(server: *mut ns_tcp_server, ms: u64) -> ns_result {
-    server_conn(server, |o| Ok(o.keepalive = millis(ms)))
+    server_conn(server, |o| {
+        o.keepalive = millis(ms);
+        Ok(())
+    })
 }
 
 /// How long a graceful close flushes queued data (default 1000 ms). Before start.
 #[no_mangle]
 pub extern "C" fn ns_tcp_server_set_linger_ms(server: *mut ns_tcp_server, ms: u64) -> ns_result {
-    server_conn(server, |o| Ok(o.linger = Duration::from_millis(ms)))
+    server_conn(server, |o| {
+        o.linger = Duration::from_millis(ms);
+        Ok(())
+    })
 }
 
 /// Maximum concurrent sessions (default 10000; > 0); excess connections are closed at once,
@@ -688,7 +705,10 @@ pub extern "C" fn ns_tcp_client_set_framing(
     client: *mut ns_tcp_client,
     framing_mode: i32,
 ) -> ns_result {
-    client_cfg(client, |c| Ok(c.conn.framing = framing(framing_mode)?))
+    client_cfg(client, |c| {
+        c.conn.framing = framing(framing_mode)?;
+        Ok(())
+    })
 }
 
 /// Largest length-prefixed message (default 16 MiB; > 0). Before start.
@@ -698,7 +718,8 @@ pub extern "C" fn ns_tcp_client_set_max_message_size(
     bytes: usize,
 ) -> ns_result {
     client_cfg(client, |c| {
-        Ok(c.conn.max_message_size = positive(bytes, "max_message_size")?)
+        c.conn.max_message_size = positive(bytes, "max_message_size")?;
+        Ok(())
     })
 }
 
@@ -709,7 +730,8 @@ pub extern "C" fn ns_tcp_client_set_send_queue_limit(
     bytes: usize,
 ) -> ns_result {
     client_cfg(client, |c| {
-        Ok(c.conn.send_queue_limit = positive(bytes, "send_queue_limit")?)
+        c.conn.send_queue_limit = positive(bytes, "send_queue_limit")?;
+        Ok(())
     })
 }
 
@@ -719,7 +741,10 @@ pub extern "C" fn ns_tcp_client_set_idle_timeout_ms(
     client: *mut ns_tcp_client,
     ms: u64,
 ) -> ns_result {
-    client_cfg(client, |c| Ok(c.conn.idle_timeout = millis(ms)))
+    client_cfg(client, |c| {
+        c.conn.idle_timeout = millis(ms);
+        Ok(())
+    })
 }
 
 /// TCP_NODELAY (default true). Before start.
@@ -728,19 +753,28 @@ pub extern "C" fn ns_tcp_client_set_no_delay(
     client: *mut ns_tcp_client,
     enabled: bool,
 ) -> ns_result {
-    client_cfg(client, |c| Ok(c.conn.no_delay = enabled))
+    client_cfg(client, |c| {
+        c.conn.no_delay = enabled;
+        Ok(())
+    })
 }
 
 /// SO_KEEPALIVE with `ms` idle time (0 = off, the default). Before start.
 #[no_mangle]
 pub extern "C" fn ns_tcp_client_set_keepalive_ms(client: *mut ns_tcp_client, ms: u64) -> ns_result {
-    client_cfg(client, |c| Ok(c.conn.keepalive = millis(ms)))
+    client_cfg(client, |c| {
+        c.conn.keepalive = millis(ms);
+        Ok(())
+    })
 }
 
 /// How long a graceful close flushes queued data (default 1000 ms). Before start.
 #[no_mangle]
 pub extern "C" fn ns_tcp_client_set_linger_ms(client: *mut ns_tcp_client, ms: u64) -> ns_result {
-    client_cfg(client, |c| Ok(c.conn.linger = Duration::from_millis(ms)))
+    client_cfg(client, |c| {
+        c.conn.linger = Duration::from_millis(ms);
+        Ok(())
+    })
 }
 
 /// Time allowed for resolve + connect (default 10000 ms; > 0); exceeded → -602. Before start.
