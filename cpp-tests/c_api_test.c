@@ -211,9 +211,58 @@ static void test_framed_echo_and_stop_in_callback(void) {
     CHECK(cli.disconnected == 1);
 }
 
+static ns_tcp_client *g_client;
+
+static void free_self_on_receive(void *ud, ns_tcp_session *session, const uint8_t *data, size_t len) {
+    (void)session;
+    (void)data;
+    (void)len;
+    shared *s = ud;
+    ns_tcp_client_free(g_client); /* the client's own callback frees it: must not deadlock */
+    g_client = NULL;
+    bump(s, &s->messages);
+}
+
+static void server_session_closed(void *ud, ns_tcp_session *session) {
+    (void)session;
+    shared *s = ud;
+    bump(s, &s->disconnected);
+}
+
+static void echo_receive(void *ud, ns_tcp_session *session, const uint8_t *data, size_t len) {
+    (void)ud;
+    ns_tcp_session_send(session, data, len);
+}
+
+static void test_free_client_in_its_callback(void) {
+    shared srv, cli;
+    shared_init(&srv);
+    shared_init(&cli);
+    ns_tcp_server *server = ns_tcp_server_new();
+    CHECK(ns_tcp_server_set_bind_address(server, "127.0.0.1") == NS_OK);
+    CHECK(ns_tcp_server_set_receive_callback(server, echo_receive, NULL, NULL) == NS_OK);
+    CHECK(ns_tcp_server_set_disconnection_callback(server, server_session_closed, &srv, NULL) == NS_OK);
+    CHECK(ns_tcp_server_start(server, 0) == NS_OK);
+    uint16_t port = 0;
+    CHECK(ns_tcp_server_port(server, &port) == NS_OK);
+
+    g_client = ns_tcp_client_new();
+    CHECK(ns_tcp_client_set_connected_callback(g_client, client_connected, &cli, NULL) == NS_OK);
+    CHECK(ns_tcp_client_set_receive_callback(g_client, free_self_on_receive, &cli, NULL) == NS_OK);
+    CHECK(ns_tcp_client_start(g_client, "127.0.0.1", port) == NS_OK);
+    CHECK(wait_at_least(&cli, &cli.connected, 1));
+    CHECK(ns_tcp_client_send(g_client, (const uint8_t *)"bye", 3) == NS_OK);
+    CHECK(wait_at_least(&cli, &cli.messages, 1));
+    CHECK(g_client == NULL);
+    CHECK(wait_at_least(&srv, &srv.disconnected, 1)); /* the freed client closed its connection */
+    CHECK(ns_tcp_server_session_count(server) == 0);
+    ns_tcp_server_free(server);
+}
+
 int main(void) {
     test_argument_checks();
     test_framed_echo_and_stop_in_callback();
+    test_free_client_in_its_callback();
     printf("c_api_test: %d checks, %d passed, %d failed\n", checks, checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }

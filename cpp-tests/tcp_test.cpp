@@ -161,12 +161,15 @@ TEST(Tcp, FramedModeKeepsMessageBoundaries) {
 
 TEST(Tcp, TwoHundredClientsAllEchoed) {
     auto server = echo_server();
+    test::counter accepted;
+    server->set_connection_callback([&](session_ptr) { accepted.update([](std::size_t& n) { ++n; }); });
     std::vector<std::unique_ptr<probe>> probes;
     for (int i = 0; i < 200; ++i) {
         probes.push_back(std::make_unique<probe>(core::client_options{}, "c" + std::to_string(i)));
         ASSERT_TRUE(probes.back()->start(server->port()));
     }
     for (auto& p : probes) ASSERT_TRUE(p->wait_connected());
+    ASSERT_TRUE(accepted.wait([](std::size_t n) { return n == 200; }));
     EXPECT_EQ(server->connection_count(), 200u);
     for (std::size_t i = 0; i < probes.size(); ++i)
         ASSERT_TRUE(probes[i]->client->send_packet(to_bytes("hello from client " + std::to_string(i))).is_ok());
@@ -242,6 +245,7 @@ TEST(Tcp, ServerClosedConnectionStopsClientOnce) {
     EXPECT_FALSE(p.client->is_running());
     p.client->stop_client();
     EXPECT_EQ(p.events.get(), (std::vector<std::string>{"connected", "disconnected"}));
+    EXPECT_TRUE(p.errors.get().empty()) << "a clean close by the peer is not an error";
 }
 
 TEST(Tcp, WaitForStopBlocksUntilStopFromAnotherThread) {
@@ -492,6 +496,36 @@ TEST(TcpBadInput, PeerThatStopsReadingGivesSendQueueFull) {
     EXPECT_LE(s->stats().queued_bytes, 1 * MiB);
     EXPECT_LE(server->stats().queued_bytes, 1 * MiB);
     EXPECT_TRUE(s->is_connected()) << "backpressure does not drop the connection";
+}
+
+TEST(TcpBadInput, WritingToAResetPeerDoesNotKillTheProcess) {
+    // A peer that stops reading and then resets the connection while data is queued: the
+    // reader and the writer race for the reset, and the loser's write fails with EPIPE, which
+    // raises SIGPIPE. The library must keep the (C++) process alive.
+    auto opts = test::loopback();
+    opts.send_queue_limit = 1 * MiB;
+    auto server = std::make_shared<core::messaging_server>("writer", opts);
+    test::watched<session_ptr> accepted;
+    test::counter closed;
+    server->set_connection_callback([&](session_ptr s) { accepted.update([&](session_ptr& p) { p = s; }); });
+    server->set_disconnection_callback([&](const std::string&) { closed.update([](std::size_t& n) { ++n; }); });
+    ASSERT_TRUE(server->start_server(0).is_ok());
+    for (std::size_t round = 1; round <= 20; ++round) {
+        accepted.update([](session_ptr& p) { p = nullptr; });
+        session_ptr s;
+        {
+            raw_socket peer(server->port());
+            ASSERT_GE(peer.fd, 0);
+            ASSERT_TRUE(accepted.wait([](const session_ptr& p) { return p != nullptr; }));
+            s = accepted.get();
+            while (s->send(test::bytes(64 * 1024, 1)).is_ok()) {
+            }
+            linger hard{1, 0};  // close with RST
+            ASSERT_EQ(::setsockopt(peer.fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard), 0);
+        }
+        ASSERT_TRUE(closed.wait([round](std::size_t n) { return n == round; }));
+        EXPECT_EQ(s->send(test::bytes(1, 1)).error().code, error_codes::network_system::connection_closed);
+    }
 }
 
 TEST(TcpBadInput, OptionsAfterStartAreRefused) {

@@ -23,9 +23,15 @@ const MAX_READ: usize = 256 * 1024;
 const MAX_IOVECS: usize = 64;
 
 /// Runs one established connection to its end, calling the handlers in order.
-/// Returns after the disconnected callback has run.
-pub(crate) async fn run<R, W>(session: Session, reader: R, writer: W, slot: &HandlerSlot)
-where
+/// `closed` runs once the connection is closed, just before the disconnected callback (owners
+/// drop it from their tables there). Returns after the disconnected callback has run.
+pub(crate) async fn run<R, W>(
+    session: Session,
+    reader: R,
+    writer: W,
+    slot: &HandlerSlot,
+    closed: impl FnOnce(),
+) where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
@@ -48,9 +54,12 @@ where
         )),
     };
     let error = conn.take_failure().or(read_error).or(write_error);
+    if error.is_some() {
+        conn.counters.errors.fetch_add(1, Ordering::Relaxed);
+    }
+    closed();
     let handlers = slot.get(&mut cache);
     if let Some(err) = error {
-        conn.counters.errors.fetch_add(1, Ordering::Relaxed);
         fire_error(handlers, Some(&session), &err);
     }
     if let Some(f) = &handlers.disconnected {

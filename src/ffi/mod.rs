@@ -185,6 +185,27 @@ impl Drop for UserData {
     }
 }
 
+/// Writing to a connection the peer has closed raises SIGPIPE, which kills a C or C++ process
+/// by default (Rust programs ignore it from startup). The first object created through the C
+/// ABI therefore sets SIGPIPE to ignored, unless the application installed its own handler.
+pub(crate) fn ignore_sigpipe() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sigaction with a zeroed struct reads the current disposition; we replace it
+        // only when it is the default, with SIG_IGN (async-signal-safe, no handler code).
+        unsafe {
+            let mut current: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut current) == 0
+                && current.sa_sigaction == libc::SIG_DFL
+            {
+                let mut ignore: libc::sigaction = std::mem::zeroed();
+                ignore.sa_sigaction = libc::SIG_IGN;
+                libc::sigaction(libc::SIGPIPE, &ignore, std::ptr::null_mut());
+            }
+        }
+    });
+}
+
 /// Version string, e.g. "0.1.0". Static storage; never free it. Any thread.
 #[no_mangle]
 pub extern "C" fn ns_version() -> *const c_char {
@@ -228,7 +249,10 @@ pub extern "C" fn ns_runtime_configure(worker_threads: usize) -> ns_result {
 /// Starts the shared runtime now instead of on first use (optional).
 #[no_mangle]
 pub extern "C" fn ns_runtime_init() -> ns_result {
-    guard(|| crate::runtime::handle().map(|_| ()))
+    guard(|| {
+        ignore_sigpipe();
+        crate::runtime::handle().map(|_| ())
+    })
 }
 
 /// Routes log records up to `level` (NS_LOG_*) to `callback` with `user_data`; a NULL

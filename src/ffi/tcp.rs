@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string, UserData};
+use super::{
+    bytes, guard, guard_value, handle, ignore_sigpipe, invalid, ns_free_fn, ns_result, string,
+    UserData,
+};
 use crate::conn::{ConnOptions, Framing, Handlers, Session, Stats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::tcp::{ClientConfig, ReconnectPolicy, TcpClient, TcpServer};
@@ -345,6 +348,7 @@ pub extern "C" fn ns_tcp_session_get_stats(
 #[no_mangle]
 pub extern "C" fn ns_tcp_server_new() -> *mut ns_tcp_server {
     guard_value(std::ptr::null_mut(), || {
+        ignore_sigpipe();
         Box::into_raw(Box::new(ns_tcp_server(TcpServer::default())))
     })
 }
@@ -668,6 +672,7 @@ pub extern "C" fn ns_tcp_server_get_stats(
 #[no_mangle]
 pub extern "C" fn ns_tcp_client_new() -> *mut ns_tcp_client {
     guard_value(std::ptr::null_mut(), || {
+        ignore_sigpipe();
         Box::into_raw(Box::new(ns_tcp_client(TcpClient::default())))
     })
 }

@@ -268,9 +268,11 @@ async fn serve(inner: &Arc<Inner>, stream: TcpStream, config: &ClientConfig) {
         session.close();
     }
     let (reader, writer) = stream.into_split();
-    conn::run(session.clone(), reader, writer, &inner.handlers).await;
-    *lock(&inner.current) = None;
-    inner.retired.absorb(session.counters());
+    let closed = || {
+        *lock(&inner.current) = None;
+        inner.retired.absorb(session.counters());
+    };
+    conn::run(session.clone(), reader, writer, &inner.handlers, closed).await;
 }
 
 /// Resolves and connects within `connect_timeout`, trying each resolved address.

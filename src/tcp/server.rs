@@ -299,11 +299,12 @@ fn admit(inner: &Arc<Inner>, stream: TcpStream, peer: SocketAddr, config: &Arc<S
     let inner = inner.clone();
     tokio::spawn(async move {
         let (reader, writer) = stream.into_split();
-        conn::run(session.clone(), reader, writer, &inner.handlers).await;
-        let mut s = lock(&inner.sessions);
-        s.live.remove(&session.id());
-        s.retired.absorb(session.counters());
-        drop(s);
+        let closed = || {
+            let mut s = lock(&inner.sessions);
+            s.live.remove(&session.id());
+            s.retired.absorb(session.counters());
+        };
+        conn::run(session.clone(), reader, writer, &inner.handlers, closed).await;
         drop(guard);
     });
 }
