@@ -259,7 +259,30 @@ static void test_free_client_in_its_callback(void) {
     ns_tcp_server_free(server);
 }
 
+static atomic_int log_records;
+static char log_seen[256];
+
+static void on_log(void *ud, int32_t level, const char *target, const char *message) {
+    (void)ud;
+    (void)target;
+    if (level <= NS_LOG_INFO && strstr(message, "listening") != NULL && atomic_fetch_add(&log_records, 1) == 0)
+        snprintf(log_seen, sizeof log_seen, "%s", message);
+}
+
+static void test_log_callback(void) {
+    CHECK(ns_set_log_callback(99, on_log, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_set_log_callback(NS_LOG_INFO, on_log, NULL) == NS_OK);
+    ns_tcp_server *server = ns_tcp_server_new();
+    CHECK(ns_tcp_server_set_bind_address(server, "127.0.0.1") == NS_OK);
+    CHECK(ns_tcp_server_start(server, 0) == NS_OK);
+    ns_tcp_server_free(server);
+    CHECK(atomic_load(&log_records) >= 1); /* the start is logged at info level, synchronously */
+    CHECK(strstr(log_seen, "127.0.0.1") != NULL);
+    CHECK(ns_set_log_callback(NS_LOG_OFF, NULL, NULL) == NS_OK);
+}
+
 int main(void) {
+    test_log_callback();
     test_argument_checks();
     test_framed_echo_and_stop_in_callback();
     test_free_client_in_its_callback();

@@ -372,6 +372,31 @@ TEST(Tcp, CallbacksSetAfterStartTakeEffect) {
     EXPECT_EQ(p.data.get(), to_bytes("late!"));
 }
 
+TEST(Tcp, Ipv6LoopbackEcho) {
+    auto opts = test::loopback();
+    opts.bind_address = "::1";
+    auto server = std::make_shared<core::messaging_server>("v6", opts);
+    server->set_receive_callback([](session_ptr s, const std::vector<uint8_t>& d) { s->send_packet(std::vector<uint8_t>(d)); });
+    test::watched<std::string> peer;
+    server->set_connection_callback([&](session_ptr s) { peer.update([&](std::string& p) { p = s->remote_endpoint(); }); });
+    if (server->start_server(0).is_err()) GTEST_SKIP() << "::1 is not available on this machine";
+    core::messaging_client client("v6client");
+    test::counter connected;
+    client.set_connected_callback([&] { connected.update([](std::size_t& n) { ++n; }); });
+    test::watched<test::bytes> got;
+    client.set_receive_callback([&](const std::vector<uint8_t>& d) {
+        got.update([&](test::bytes& b) { b.insert(b.end(), d.begin(), d.end()); });
+    });
+    ASSERT_TRUE(client.start_client("::1", server->port()).is_ok());
+    ASSERT_TRUE(peer.wait([](const std::string& p) { return !p.empty(); }));
+    EXPECT_EQ(peer.get().rfind("[::1]:", 0), 0u) << peer.get();
+    ASSERT_TRUE(connected.wait([](std::size_t n) { return n == 1; }));
+    ASSERT_TRUE(client.send_packet(to_bytes("six")).is_ok());
+    ASSERT_TRUE(got.wait([](const test::bytes& b) { return b.size() >= 3; }));
+    EXPECT_EQ(got.get(), to_bytes("six"));
+    client.stop_client();
+}
+
 // ---- bad input -------------------------------------------------------------------------
 
 TEST(TcpBadInput, SendBeforeConnectIsConnectionClosed) {

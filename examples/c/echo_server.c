@@ -31,6 +31,7 @@ int main(int argc, char **argv) {
     }
     ns_tcp_server_port(server, &port);
     printf("echo server on port %u; press Enter to stop\n", port);
+    fflush(stdout);
     (void)getchar();
     ns_tcp_server_free(server);
     return 0;

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::printf("echo server on port %u; press Enter to stop\n", server->port());
+    std::fflush(stdout);
     (void)std::getchar();
     (void)server->stop_server();
     return 0;

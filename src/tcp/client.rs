@@ -143,14 +143,15 @@ impl TcpClient {
     /// callback it returns when no callback runs or will run again. Not running → Ok.
     pub fn stop(&self) -> Result<()> {
         let inner = &self.inner;
-        let was_running = inner.life.request_stop();
+        inner.life.request_stop();
         if let Some(tx) = lock(&inner.stop_signal).take() {
             tx.send_replace(true);
         }
         if let Some(s) = lock(&inner.current).as_ref() {
             s.close();
         }
-        if was_running && runtime::may_block() {
+        // Also when the client ended by itself or another stop is in progress.
+        if runtime::may_block() {
             inner.life.wait_idle();
         }
         Ok(())

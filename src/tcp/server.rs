@@ -133,17 +133,15 @@ impl TcpServer {
     /// Inside a callback it only starts the stop. Not running → Ok.
     pub fn stop(&self) -> Result<()> {
         let inner = &self.inner;
-        if !inner.life.request_stop() {
-            return Ok(());
-        }
-        inner.stop_accepting.notify_one();
-        {
+        if inner.life.request_stop() {
+            inner.stop_accepting.notify_one();
             let mut s = lock(&inner.sessions);
             s.stopping = true;
             for session in s.live.values() {
                 session.close();
             }
         }
+        // Also when another thread's stop is still in progress: return only once it is done.
         if runtime::may_block() {
             inner.life.wait_idle();
         }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the example pairs against each other on 127.0.0.1: the C echo server with the C echo
+# client, the C++ first_server with the C++ first_client. Usage: examples_smoke.sh <examples dir>
+set -euo pipefail
+dir=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+run_pair() {
+  local server=$1 client=$2 message=$3 line port out
+  mkfifo "$work/in" "$work/out"
+  "$dir/$server" 0 <"$work/in" >"$work/out" 2>&1 &
+  local pid=$!
+  exec 3>"$work/in" 4<"$work/out"   # the server stops when its stdin gets a line
+  IFS= read -r -t 20 line <&4 || { echo "$server printed nothing"; kill "$pid"; exit 1; }
+  port=$(sed -n 's/.*on port \([0-9]*\).*/\1/p' <<<"$line")
+  [ -n "$port" ] || { echo "$server: unexpected first line: $line"; kill "$pid"; exit 1; }
+  out=$(timeout 20 "$dir/$client" 127.0.0.1 "$port" "$message")
+  echo "$client -> $server:$port: $out"
+  echo >&3
+  exec 3>&- 4<&-
+  wait "$pid"
+  rm -f "$work/in" "$work/out"
+  [ "$out" = "echo: $message" ] || { echo "unexpected reply from $server"; exit 1; }
+}
+
+run_pair c_echo_server c_echo_client "hello from the C client"
+run_pair first_server first_client "hello from the C++ client"
+echo "examples ok"
