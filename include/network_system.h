@@ -271,7 +271,8 @@ ns_result ns_tcp_server_set_bind_address(struct ns_tcp_server *server, const cha
 
 // Called once per session when it is accepted, before any data. `free_user_data` (may be
 // NULL) runs on `user_data` when the callback is replaced or the server freed and no call
-// is running. Any time, also while running. Same for the three setters below.
+// is running; when this call fails it is not called. Any time, also while running. Same for
+// the three setters below.
 ns_result ns_tcp_server_set_connection_callback(struct ns_tcp_server *server,
                                                 ns_tcp_session_fn callback,
                                                 void *user_data,

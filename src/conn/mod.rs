@@ -1,6 +1,7 @@
 //! Transport-agnostic connection machinery shared by TCP and TLS: framing, the send queue,
 //! the reader and writer loops, callbacks, lifecycle and statistics.
 
+mod endpoint;
 pub mod framing;
 mod handlers;
 mod io;
@@ -10,6 +11,7 @@ mod session;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+pub(crate) use endpoint::{lock, Endpoint};
 pub(crate) use handlers::HandlerSlot;
 pub use handlers::{DataFn, ErrorFn, Handlers, SessionFn};
 pub(crate) use io::run;

@@ -128,6 +128,36 @@ fn error_fn(
     })
 }
 
+/// Objects whose callbacks the C ABI sets.
+trait HasHandlers {
+    fn set_handlers(&self, f: impl FnOnce(&mut Handlers));
+}
+
+impl HasHandlers for ns_tcp_server {
+    fn set_handlers(&self, f: impl FnOnce(&mut Handlers)) {
+        self.0.set_handlers(f);
+    }
+}
+
+impl HasHandlers for ns_tcp_client {
+    fn set_handlers(&self, f: impl FnOnce(&mut Handlers)) {
+        self.0.set_handlers(f);
+    }
+}
+
+/// Replaces one callback of a server or client; on a NULL handle nothing is registered and
+/// the user data is not released.
+fn set_callback<T: HasHandlers>(
+    object: *const T,
+    what: &str,
+    f: impl FnOnce(&mut Handlers),
+) -> ns_result {
+    guard(|| {
+        handle(object, what)?.set_handlers(f);
+        Ok(())
+    })
+}
+
 fn write_stats(out: *mut ns_stats, s: Stats) -> Result<()> {
     if out.is_null() {
         return Err(invalid("stats is NULL"));
@@ -497,7 +527,8 @@ pub extern "C" fn ns_tcp_server_set_bind_address(
 
 /// Called once per session when it is accepted, before any data. `free_user_data` (may be
 /// NULL) runs on `user_data` when the callback is replaced or the server freed and no call
-/// is running. Any time, also while running. Same for the three setters below.
+/// is running; when this call fails it is not called. Any time, also while running. Same for
+/// the three setters below.
 #[no_mangle]
 pub extern "C" fn ns_tcp_server_set_connection_callback(
     server: *mut ns_tcp_server,
@@ -505,12 +536,8 @@ pub extern "C" fn ns_tcp_server_set_connection_callback(
     user_data: *mut c_void,
     free_user_data: ns_free_fn,
 ) -> ns_result {
-    guard(|| {
-        let f = session_fn(callback, user_data, free_user_data);
-        handle(server, "server")?
-            .0
-            .set_handlers(|h| h.connected = f);
-        Ok(())
+    set_callback(server, "server", |h| {
+        h.connected = session_fn(callback, user_data, free_user_data)
     })
 }
 
@@ -522,10 +549,8 @@ pub extern "C" fn ns_tcp_server_set_receive_callback(
     user_data: *mut c_void,
     free_user_data: ns_free_fn,
 ) -> ns_result {
-    guard(|| {
-        let f = receive_fn(callback, user_data, free_user_data);
-        handle(server, "server")?.0.set_handlers(|h| h.data = f);
-        Ok(())
+    set_callback(server, "server", |h| {
+        h.data = receive_fn(callback, user_data, free_user_data)
     })
 }
 
@@ -537,12 +562,8 @@ pub extern "C" fn ns_tcp_server_set_disconnection_callback(
     user_data: *mut c_void,
     free_user_data: ns_free_fn,
 ) -> ns_result {
-    guard(|| {
-        let f = session_fn(callback, user_data, free_user_data);
-        handle(server, "server")?
-            .0
-            .set_handlers(|h| h.disconnected = f);
-        Ok(())
+    set_callback(server, "server", |h| {
+        h.disconnected = session_fn(callback, user_data, free_user_data)
     })
 }
 
@@ -554,10 +575,8 @@ pub extern "C" fn ns_tcp_server_set_error_callback(
     user_data: *mut c_void,
     free_user_data: ns_free_fn,
 ) -> ns_result {
-    guard(|| {
-        let f = error_fn(callback, user_data, free_user_data);
-        handle(server, "server")?.0.set_handlers(|h| h.error = f);
-        Ok(())
+    set_callback(server, "server", |h| {
+        h.error = error_fn(callback, user_data, free_user_data)
     })
 }
 
@@ -836,12 +855,8 @@ pub extern "C" fn ns_tcp_client_set_connected_callback(
     user_data: *mut c_void,
     free_user_data: ns_free_fn,
 ) -> ns_result {
-    guard(|| {
-        let f = session_fn(callback, user_data, free_user_data);
-        handle(client, "client")?
-            .0
-            .set_handlers(|h| h.connected = f);
-        Ok(())
+    set_callback(client, "client", |h| {
+        h.connected = session_fn(callback, user_data, free_user_data)
     })
 }
 
@@ -853,10 +868,8 @@ pub extern "C" fn ns_tcp_client_set_receive_callback(
     user_data: *mut c_void,
     free_user_data: ns_free_fn,
 ) -> ns_result {
-    guard(|| {
-        let f = receive_fn(callback, user_data, free_user_data);
-        handle(client, "client")?.0.set_handlers(|h| h.data = f);
-        Ok(())
+    set_callback(client, "client", |h| {
+        h.data = receive_fn(callback, user_data, free_user_data)
     })
 }
 
@@ -868,12 +881,8 @@ pub extern "C" fn ns_tcp_client_set_disconnected_callback(
     user_data: *mut c_void,
     free_user_data: ns_free_fn,
 ) -> ns_result {
-    guard(|| {
-        let f = session_fn(callback, user_data, free_user_data);
-        handle(client, "client")?
-            .0
-            .set_handlers(|h| h.disconnected = f);
-        Ok(())
+    set_callback(client, "client", |h| {
+        h.disconnected = session_fn(callback, user_data, free_user_data)
     })
 }
 
@@ -886,10 +895,8 @@ pub extern "C" fn ns_tcp_client_set_error_callback(
     user_data: *mut c_void,
     free_user_data: ns_free_fn,
 ) -> ns_result {
-    guard(|| {
-        let f = error_fn(callback, user_data, free_user_data);
-        handle(client, "client")?.0.set_handlers(|h| h.error = f);
-        Ok(())
+    set_callback(client, "client", |h| {
+        h.error = error_fn(callback, user_data, free_user_data)
     })
 }
 

@@ -1,6 +1,6 @@
 //! TCP client: connects asynchronously, optionally reconnects with exponential backoff.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::net::TcpStream;
@@ -8,7 +8,7 @@ use tokio::sync::watch;
 use tokio::time::{timeout_at, Instant};
 
 use super::{check_host, tune, ClientConfig};
-use crate::conn::{self, Counters, HandlerSlot, Handlers, Lifecycle, Session, Stats};
+use crate::conn::{self, lock, Counters, Endpoint, Handlers, Session, Stats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::runtime;
 
@@ -18,9 +18,7 @@ pub struct TcpClient {
 }
 
 struct Inner {
-    config: Mutex<ClientConfig>,
-    handlers: HandlerSlot,
-    life: Arc<Lifecycle>,
+    ep: Endpoint<ClientConfig>,
     current: Mutex<Option<Session>>,
     stop_signal: Mutex<Option<watch::Sender<bool>>>,
     /// Counters of connections that have ended, and how many were established.
@@ -38,9 +36,7 @@ impl TcpClient {
     pub fn new(config: ClientConfig) -> TcpClient {
         TcpClient {
             inner: Arc::new(Inner {
-                config: Mutex::new(config),
-                handlers: HandlerSlot::default(),
-                life: Arc::new(Lifecycle::default()),
+                ep: Endpoint::new(config, ErrorCode::ClientAlreadyRunning),
                 current: Mutex::new(None),
                 stop_signal: Mutex::new(None),
                 retired: Counters::default(),
@@ -51,24 +47,17 @@ impl TcpClient {
 
     /// Changes the options; fails with `ClientAlreadyRunning` while running.
     pub fn configure(&self, f: impl FnOnce(&mut ClientConfig)) -> Result<()> {
-        if self.inner.life.is_running() {
-            return Err(Error::new(
-                ErrorCode::ClientAlreadyRunning,
-                "options can only be changed before start",
-            ));
-        }
-        f(&mut lock(&self.inner.config));
-        Ok(())
+        self.inner.ep.configure(f)
     }
 
     pub fn config(&self) -> ClientConfig {
-        lock(&self.inner.config).clone()
+        self.inner.ep.config()
     }
 
     /// Replaces callbacks; takes effect at once, also after start. The session argument is
     /// the client's current connection.
     pub fn set_handlers(&self, f: impl FnOnce(&mut Handlers)) {
-        self.inner.handlers.update(f);
+        self.inner.ep.set_handlers(f);
     }
 
     /// Starts connecting to `host:port` and returns at once; the connected or error callback
@@ -80,12 +69,7 @@ impl TcpClient {
         }
         check_host(host)?;
         let handle = runtime::handle()?;
-        let Some(run) = self.inner.life.try_start() else {
-            return Err(Error::new(
-                ErrorCode::ClientAlreadyRunning,
-                "client is already running",
-            ));
-        };
+        let run = self.inner.ep.start("client")?;
         let (stop_tx, stop_rx) = watch::channel(false);
         *lock(&self.inner.stop_signal) = Some(stop_tx);
         let config = self.config();
@@ -93,11 +77,11 @@ impl TcpClient {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string();
-        let guard = self.inner.life.task();
+        let guard = self.inner.ep.life.task();
         let inner = self.inner.clone();
         handle.spawn(async move {
             client_loop(&inner, &host, port, &config, stop_rx).await;
-            inner.life.end_run(run);
+            inner.ep.life.end_run(run);
             drop(guard);
         });
         Ok(())
@@ -136,14 +120,14 @@ impl TcpClient {
     }
 
     pub fn is_running(&self) -> bool {
-        self.inner.life.is_running()
+        self.inner.ep.life.is_running()
     }
 
     /// Stops connecting/reconnecting and closes the connection gracefully. Outside a
     /// callback it returns when no callback runs or will run again. Not running → Ok.
     pub fn stop(&self) -> Result<()> {
         let inner = &self.inner;
-        inner.life.request_stop();
+        inner.ep.life.request_stop();
         if let Some(tx) = lock(&inner.stop_signal).take() {
             tx.send_replace(true);
         }
@@ -152,7 +136,7 @@ impl TcpClient {
         }
         // Also when the client ended by itself or another stop is in progress.
         if runtime::may_block() {
-            inner.life.wait_idle();
+            inner.ep.life.wait_idle();
         }
         Ok(())
     }
@@ -160,7 +144,7 @@ impl TcpClient {
     /// Blocks until the client is stopped: by [`stop`](Self::stop), or by itself after a lost
     /// connection or failed connect without reconnect, or when reconnect attempts ran out.
     pub fn wait_for_stop(&self) {
-        self.inner.life.wait_stopped();
+        self.inner.ep.life.wait_stopped();
     }
 
     /// Counters over every connection this client made.
@@ -188,10 +172,6 @@ impl Drop for TcpClient {
     fn drop(&mut self) {
         let _ = self.stop();
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 async fn client_loop(
@@ -223,7 +203,7 @@ async fn client_loop(
                     .retired
                     .errors
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                inner.handlers.fire_error(None, &err);
+                inner.ep.handlers.fire_error(None, &err);
             }
         }
         if *stop.borrow() {
@@ -237,7 +217,7 @@ async fn client_loop(
                 ErrorCode::CircuitOpen,
                 format!("gave up after {failures} failed reconnect attempts to {host}:{port}"),
             );
-            inner.handlers.fire_error(None, &err);
+            inner.ep.handlers.fire_error(None, &err);
             break;
         }
         // xorshift64: jitter only, no need for a strong generator.
@@ -256,7 +236,7 @@ async fn client_loop(
 async fn serve(inner: &Arc<Inner>, stream: TcpStream, config: &ClientConfig) {
     let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
         let err = Error::new(ErrorCode::ConnectionFailed, "connection lost at once");
-        inner.handlers.fire_error(None, &err);
+        inner.ep.handlers.fire_error(None, &err);
         return;
     };
     if let Err(e) = tune(&stream, &config.conn) {
@@ -265,7 +245,7 @@ async fn serve(inner: &Arc<Inner>, stream: TcpStream, config: &ClientConfig) {
     let session = Session::new(peer, local, config.conn.clone());
     *lock(&inner.current) = Some(session.clone());
     *lock(&inner.connections) += 1;
-    if !inner.life.is_running() {
+    if !inner.ep.life.is_running() {
         session.close();
     }
     let (reader, writer) = stream.into_split();
@@ -273,7 +253,7 @@ async fn serve(inner: &Arc<Inner>, stream: TcpStream, config: &ClientConfig) {
         *lock(&inner.current) = None;
         inner.retired.absorb(session.counters());
     };
-    conn::run(session.clone(), reader, writer, &inner.handlers, closed).await;
+    conn::run(session.clone(), reader, writer, &inner.ep.handlers, closed).await;
 }
 
 /// Resolves and connects within `connect_timeout`, trying each resolved address.

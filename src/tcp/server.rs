@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 use super::{tune, ServerConfig};
-use crate::conn::{self, Counters, HandlerSlot, Handlers, Lifecycle, Session, Stats};
+use crate::conn::{self, lock, Counters, Endpoint, Handlers, Session, Stats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::log::Level;
 use crate::runtime;
@@ -32,9 +32,7 @@ struct Sessions {
 }
 
 struct Inner {
-    config: Mutex<ServerConfig>,
-    handlers: HandlerSlot,
-    life: Arc<Lifecycle>,
+    ep: Endpoint<ServerConfig>,
     sessions: Mutex<Sessions>,
     local_addr: Mutex<Option<SocketAddr>>,
     stop_accepting: Notify,
@@ -51,9 +49,7 @@ impl TcpServer {
     pub fn new(config: ServerConfig) -> TcpServer {
         TcpServer {
             inner: Arc::new(Inner {
-                config: Mutex::new(config),
-                handlers: HandlerSlot::default(),
-                life: Arc::new(Lifecycle::default()),
+                ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
                 sessions: Mutex::new(Sessions::default()),
                 local_addr: Mutex::new(None),
                 stop_accepting: Notify::new(),
@@ -64,24 +60,17 @@ impl TcpServer {
 
     /// Changes the options; fails with `ServerAlreadyRunning` while running.
     pub fn configure(&self, f: impl FnOnce(&mut ServerConfig)) -> Result<()> {
-        if self.inner.life.is_running() {
-            return Err(Error::new(
-                ErrorCode::ServerAlreadyRunning,
-                "options can only be changed before start",
-            ));
-        }
-        f(&mut lock(&self.inner.config));
-        Ok(())
+        self.inner.ep.configure(f)
     }
 
     /// A copy of the current options.
     pub fn config(&self) -> ServerConfig {
-        lock(&self.inner.config).clone()
+        self.inner.ep.config()
     }
 
     /// Replaces callbacks; takes effect for every session, also after start.
     pub fn set_handlers(&self, f: impl FnOnce(&mut Handlers)) {
-        self.inner.handlers.update(f);
+        self.inner.ep.set_handlers(f);
     }
 
     /// Binds `bind_address:port` (port 0 picks a free port, see [`local_addr`](Self::local_addr))
@@ -89,12 +78,7 @@ impl TcpServer {
     /// not permitted → `BindFailed`; bad bind address → `AddressResolutionFailed`.
     pub fn start(&self, port: u16) -> Result<()> {
         let handle = runtime::handle()?;
-        let Some(_run) = self.inner.life.try_start() else {
-            return Err(Error::new(
-                ErrorCode::ServerAlreadyRunning,
-                "server is already running",
-            ));
-        };
+        self.inner.ep.start("server")?;
         let config = self.config();
         let listener = {
             let _enter = handle.enter();
@@ -103,7 +87,7 @@ impl TcpServer {
         let listener = match listener {
             Ok(l) => l,
             Err(e) => {
-                self.inner.life.request_stop();
+                self.inner.ep.life.request_stop();
                 return Err(e);
             }
         };
@@ -114,7 +98,7 @@ impl TcpServer {
             s.stopping = false;
         }
         crate::ns_log!(Level::Info, "tcp server listening on {local:?}");
-        let guard = self.inner.life.task();
+        let guard = self.inner.ep.life.task();
         let inner = self.inner.clone();
         handle.spawn(async move {
             accept_loop(&inner, listener, Arc::new(config)).await;
@@ -133,7 +117,7 @@ impl TcpServer {
     /// Inside a callback it only starts the stop. Not running → Ok.
     pub fn stop(&self) -> Result<()> {
         let inner = &self.inner;
-        if inner.life.request_stop() {
+        if inner.ep.life.request_stop() {
             inner.stop_accepting.notify_one();
             let mut s = lock(&inner.sessions);
             s.stopping = true;
@@ -143,7 +127,7 @@ impl TcpServer {
         }
         // Also when another thread's stop is still in progress: return only once it is done.
         if runtime::may_block() {
-            inner.life.wait_idle();
+            inner.ep.life.wait_idle();
         }
         *lock(&inner.local_addr) = None;
         Ok(())
@@ -151,11 +135,11 @@ impl TcpServer {
 
     /// Blocks until the server is stopped (by [`stop`](Self::stop) from any thread).
     pub fn wait_for_stop(&self) {
-        self.inner.life.wait_stopped();
+        self.inner.ep.life.wait_stopped();
     }
 
     pub fn is_running(&self) -> bool {
-        self.inner.life.is_running()
+        self.inner.ep.life.is_running()
     }
 
     /// The live session with this id.
@@ -213,10 +197,6 @@ impl Drop for TcpServer {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn bind(config: &ServerConfig, port: u16) -> Result<TcpListener> {
     let text = format!("{}:{port}", config.bind_address);
     let addr = (config.bind_address.as_str(), port)
@@ -254,7 +234,7 @@ async fn accept_loop(inner: &Arc<Inner>, listener: TcpListener, config: Arc<Serv
                 // EMFILE and friends: report, back off briefly, keep serving.
                 inner.accept_errors.fetch_add(1, Ordering::Relaxed);
                 let err = Error::io(&e, "accept failed");
-                inner.handlers.fire_error(None, &err);
+                inner.ep.handlers.fire_error(None, &err);
                 tokio::select! {
                     _ = inner.stop_accepting.notified() => break,
                     _ = tokio::time::sleep(Duration::from_millis(10)) => {}
@@ -282,7 +262,7 @@ fn admit(inner: &Arc<Inner>, stream: TcpStream, peer: SocketAddr, config: &Arc<S
                     config.max_connections
                 ),
             );
-            inner.handlers.fire_error(None, &err);
+            inner.ep.handlers.fire_error(None, &err);
             return;
         }
         let session = Session::new(peer, local, config.conn.clone());
@@ -293,7 +273,7 @@ fn admit(inner: &Arc<Inner>, stream: TcpStream, peer: SocketAddr, config: &Arc<S
     if let Err(e) = tune(&stream, &config.conn) {
         crate::ns_log!(Level::Warn, "cannot set socket options for {peer}: {e}");
     }
-    let guard = inner.life.task();
+    let guard = inner.ep.life.task();
     let inner = inner.clone();
     tokio::spawn(async move {
         let (reader, writer) = stream.into_split();
@@ -302,7 +282,7 @@ fn admit(inner: &Arc<Inner>, stream: TcpStream, peer: SocketAddr, config: &Arc<S
             s.live.remove(&session.id());
             s.retired.absorb(session.counters());
         };
-        conn::run(session.clone(), reader, writer, &inner.handlers, closed).await;
+        conn::run(session.clone(), reader, writer, &inner.ep.handlers, closed).await;
         drop(guard);
     });
 }
