@@ -1,5 +1,6 @@
 //! TCP client: connects asynchronously, optionally reconnects with exponential backoff.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -23,7 +24,7 @@ struct Inner {
     stop_signal: Mutex<Option<watch::Sender<bool>>>,
     /// Counters of connections that have ended, and how many were established.
     retired: Counters,
-    connections: Mutex<u64>,
+    connections: AtomicU64,
 }
 
 impl Default for TcpClient {
@@ -40,7 +41,7 @@ impl TcpClient {
                 current: Mutex::new(None),
                 stop_signal: Mutex::new(None),
                 retired: Counters::default(),
-                connections: Mutex::new(0),
+                connections: AtomicU64::new(0),
             }),
         }
     }
@@ -150,7 +151,7 @@ impl TcpClient {
     /// Counters over every connection this client made.
     pub fn stats(&self) -> Stats {
         let mut stats = Stats {
-            connections_total: *lock(&self.inner.connections),
+            connections_total: self.inner.connections.load(Ordering::Relaxed),
             ..Stats::default()
         };
         self.inner.retired.add_to(&mut stats);
@@ -195,15 +196,11 @@ async fn client_loop(
         match connected {
             Ok(stream) => {
                 failures = 0;
-                serve(inner, stream, config).await;
+                serve(inner, stream, config, &stop).await;
             }
             Err(err) => {
                 failures = failures.saturating_add(1);
-                inner
-                    .retired
-                    .errors
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                inner.ep.handlers.fire_error(None, &err);
+                inner.report(&err);
             }
         }
         if *stop.borrow() {
@@ -213,11 +210,10 @@ async fn client_loop(
             break;
         };
         if policy.max_attempts > 0 && failures >= policy.max_attempts {
-            let err = Error::new(
+            inner.report(&Error::new(
                 ErrorCode::CircuitOpen,
                 format!("gave up after {failures} failed reconnect attempts to {host}:{port}"),
-            );
-            inner.ep.handlers.fire_error(None, &err);
+            ));
             break;
         }
         // xorshift64: jitter only, no need for a strong generator.
@@ -233,10 +229,25 @@ async fn client_loop(
     }
 }
 
-async fn serve(inner: &Arc<Inner>, stream: TcpStream, config: &ClientConfig) {
+impl Inner {
+    /// Reports an error of no connection (connect failure, attempts exhausted).
+    fn report(&self, err: &Error) {
+        self.retired.errors.fetch_add(1, Ordering::Relaxed);
+        self.ep.handlers.fire_error(None, err);
+    }
+}
+
+async fn serve(
+    inner: &Arc<Inner>,
+    stream: TcpStream,
+    config: &ClientConfig,
+    stop: &watch::Receiver<bool>,
+) {
     let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
-        let err = Error::new(ErrorCode::ConnectionFailed, "connection lost at once");
-        inner.ep.handlers.fire_error(None, &err);
+        inner.report(&Error::new(
+            ErrorCode::ConnectionFailed,
+            "connection lost at once",
+        ));
         return;
     };
     if let Err(e) = tune(&stream, &config.conn) {
@@ -244,9 +255,9 @@ async fn serve(inner: &Arc<Inner>, stream: TcpStream, config: &ClientConfig) {
     }
     let session = Session::new(peer, local, config.conn.clone());
     *lock(&inner.current) = Some(session.clone());
-    *lock(&inner.connections) += 1;
-    if !inner.ep.life.is_running() {
-        session.close();
+    inner.connections.fetch_add(1, Ordering::Relaxed);
+    if *stop.borrow() {
+        session.close(); // stop came while connecting
     }
     let (reader, writer) = stream.into_split();
     let closed = || {

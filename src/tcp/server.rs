@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
+use tokio::sync::watch;
 
 use super::{tune, ServerConfig};
 use crate::conn::{self, lock, Counters, Endpoint, Handlers, Session, Stats};
@@ -35,7 +35,8 @@ struct Inner {
     ep: Endpoint<ServerConfig>,
     sessions: Mutex<Sessions>,
     local_addr: Mutex<Option<SocketAddr>>,
-    stop_accepting: Notify,
+    /// Tells the current run's accept loop to end.
+    stop_accepting: Mutex<Option<watch::Sender<bool>>>,
     accept_errors: AtomicU64,
 }
 
@@ -52,7 +53,7 @@ impl TcpServer {
                 ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
                 sessions: Mutex::new(Sessions::default()),
                 local_addr: Mutex::new(None),
-                stop_accepting: Notify::new(),
+                stop_accepting: Mutex::new(None),
                 accept_errors: AtomicU64::new(0),
             }),
         }
@@ -97,11 +98,15 @@ impl TcpServer {
             let mut s = lock(&self.inner.sessions);
             s.stopping = false;
         }
-        crate::ns_log!(Level::Info, "tcp server listening on {local:?}");
+        if let Some(addr) = local {
+            crate::ns_log!(Level::Info, "tcp server listening on {addr}");
+        }
+        let (stop_tx, stop_rx) = watch::channel(false);
+        *lock(&self.inner.stop_accepting) = Some(stop_tx);
         let guard = self.inner.ep.life.task();
         let inner = self.inner.clone();
         handle.spawn(async move {
-            accept_loop(&inner, listener, Arc::new(config)).await;
+            accept_loop(&inner, listener, Arc::new(config), stop_rx).await;
             drop(guard);
         });
         Ok(())
@@ -118,7 +123,9 @@ impl TcpServer {
     pub fn stop(&self) -> Result<()> {
         let inner = &self.inner;
         if inner.ep.life.request_stop() {
-            inner.stop_accepting.notify_one();
+            if let Some(tx) = lock(&inner.stop_accepting).take() {
+                tx.send_replace(true);
+            }
             let mut s = lock(&inner.sessions);
             s.stopping = true;
             for session in s.live.values() {
@@ -221,11 +228,16 @@ fn bind(config: &ServerConfig, port: u16) -> Result<TcpListener> {
     setup().map_err(|e| Error::bind(&e, &text))
 }
 
-async fn accept_loop(inner: &Arc<Inner>, listener: TcpListener, config: Arc<ServerConfig>) {
+async fn accept_loop(
+    inner: &Arc<Inner>,
+    listener: TcpListener,
+    config: Arc<ServerConfig>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         let accepted = tokio::select! {
             biased;
-            _ = inner.stop_accepting.notified() => break,
+            _ = stop.wait_for(|s| *s) => break,
             r = listener.accept() => r,
         };
         match accepted {
@@ -236,7 +248,7 @@ async fn accept_loop(inner: &Arc<Inner>, listener: TcpListener, config: Arc<Serv
                 let err = Error::io(&e, "accept failed");
                 inner.ep.handlers.fire_error(None, &err);
                 tokio::select! {
-                    _ = inner.stop_accepting.notified() => break,
+                    _ = stop.wait_for(|s| *s) => break,
                     _ = tokio::time::sleep(Duration::from_millis(10)) => {}
                 }
             }
