@@ -8,6 +8,7 @@ command -v ninja >/dev/null 2>&1 || missing+=(ninja-build)
 command -v g++ >/dev/null 2>&1 || missing+=(g++)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v objdump >/dev/null 2>&1 || missing+=(binutils)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ -f /usr/include/gtest/gtest.h ] || missing+=(libgtest-dev)
 
 if [ ${#missing[@]} -gt 0 ]; then

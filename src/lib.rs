@@ -10,6 +10,7 @@ pub mod ffi;
 pub mod log;
 pub mod runtime;
 pub mod tcp;
+pub mod tls;
 
 pub use conn::{ConnOptions, Framing, Handlers, Session, Stats};
 pub use error::{Error, ErrorCode, Result};

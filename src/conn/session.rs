@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::{watch, Notify};
@@ -11,6 +11,7 @@ use tokio::sync::{watch, Notify};
 use super::framing::{self, HEADER_LEN};
 use super::{ConnOptions, Counters, Framing, Stats};
 use crate::error::{Error, ErrorCode, Result};
+use crate::tls::TlsInfo;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -57,6 +58,7 @@ pub(crate) struct Conn {
     failure: Mutex<Option<Error>>,
     pub(crate) counters: Counters,
     user_tag: AtomicUsize,
+    tls: OnceLock<TlsInfo>,
 }
 
 /// A connection: on a server, one accepted client; on a client, its current connection.
@@ -77,6 +79,7 @@ impl Session {
             failure: Mutex::new(None),
             counters: Counters::default(),
             user_tag: AtomicUsize::new(0),
+            tls: OnceLock::new(),
         }))
     }
 
@@ -149,6 +152,20 @@ impl Session {
         };
         self.0.counters.add_to(&mut s);
         s
+    }
+
+    /// What TLS negotiated (version, ALPN); None on a plain TCP connection.
+    pub fn tls_info(&self) -> Option<&TlsInfo> {
+        self.0.tls.get()
+    }
+
+    pub(crate) fn set_tls_info(&self, info: TlsInfo) {
+        let _ = self.0.tls.set(info);
+    }
+
+    /// Resolves once the connection starts closing (to abandon a handshake on stop).
+    pub(crate) async fn closing_started(&self) {
+        let _ = self.0.closing().wait_for(|c| *c).await;
     }
 
     pub(crate) fn counters(&self) -> &Counters {

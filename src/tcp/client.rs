@@ -1,5 +1,6 @@
 //! TCP client: connects asynchronously, optionally reconnects with exponential backoff.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -12,6 +13,7 @@ use super::{check_host, tune, ClientConfig};
 use crate::conn::{self, lock, Counters, Endpoint, Handlers, Session, Stats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::runtime;
+use crate::tls::{Connector, TlsInfo};
 
 /// A TCP client. Dropping it stops it.
 pub struct TcpClient {
@@ -63,29 +65,70 @@ impl TcpClient {
 
     /// Starts connecting to `host:port` and returns at once; the connected or error callback
     /// follows. Errors: empty host or port 0 → `InvalidArgument`; malformed host →
-    /// `AddressResolutionFailed`; already running → `ClientAlreadyRunning`.
+    /// `AddressResolutionFailed`; already running → `ClientAlreadyRunning`; unusable TLS
+    /// material → `CertificateError`.
     pub fn start(&self, host: &str, port: u16) -> Result<()> {
+        self.launch(host, port).map(drop)
+    }
+
+    /// Like [`start`](Self::start), but returns only once the first connection attempt
+    /// (connect and, with TLS, handshake) succeeded or failed, with its error. With reconnect
+    /// enabled the client keeps trying after a failed first attempt. Called inside a callback
+    /// it does not wait.
+    pub fn start_wait(&self, host: &str, port: u16) -> Result<()> {
+        let first = self.launch(host, port)?;
+        if !runtime::may_block() {
+            return Ok(());
+        }
+        first.recv().unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorCode::Cancelled,
+                "the client stopped before connecting",
+            ))
+        })
+    }
+
+    fn launch(&self, host: &str, port: u16) -> Result<std::sync::mpsc::Receiver<Result<()>>> {
         if port == 0 {
             return Err(Error::new(ErrorCode::InvalidArgument, "port must not be 0"));
         }
         check_host(host)?;
         let handle = runtime::handle()?;
         let run = self.inner.ep.start("client")?;
-        let (stop_tx, stop_rx) = watch::channel(false);
-        *lock(&self.inner.stop_signal) = Some(stop_tx);
         let config = self.config();
         let host = host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string();
+        let tls = match config
+            .tls
+            .as_ref()
+            .map(|t| Connector::new(t, &host))
+            .transpose()
+        {
+            Ok(tls) => tls,
+            Err(e) => {
+                self.inner.ep.life.end_run(run);
+                return Err(e);
+            }
+        };
+        let (stop_tx, stop_rx) = watch::channel(false);
+        *lock(&self.inner.stop_signal) = Some(stop_tx);
+        let (first_tx, first_rx) = std::sync::mpsc::sync_channel(1);
         let guard = self.inner.ep.life.task();
         let inner = self.inner.clone();
         handle.spawn(async move {
-            client_loop(&inner, &host, port, &config, stop_rx).await;
+            let target = Target {
+                host,
+                port,
+                config,
+                tls,
+            };
+            client_loop(&inner, &target, stop_rx, first_tx).await;
             inner.ep.life.end_run(run);
             drop(guard);
         });
-        Ok(())
+        Ok(first_rx)
     }
 
     /// Sends on the current connection; not connected → `ConnectionClosed` (nothing is
@@ -175,44 +218,56 @@ impl Drop for TcpClient {
     }
 }
 
+/// Where and how a client connects.
+struct Target {
+    host: String,
+    port: u16,
+    config: ClientConfig,
+    tls: Option<Arc<Connector>>,
+}
+
 async fn client_loop(
     inner: &Arc<Inner>,
-    host: &str,
-    port: u16,
-    config: &ClientConfig,
+    target: &Target,
     mut stop: watch::Receiver<bool>,
+    first: std::sync::mpsc::SyncSender<Result<()>>,
 ) {
+    let mut first = Some(first);
     let mut failures: u32 = 0;
     let mut seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0x9e37_79b9, |d| d.as_nanos() as u64)
         | 1;
     loop {
-        let connected = tokio::select! {
+        let attempt = tokio::select! {
             biased;
             _ = stop.wait_for(|s| *s) => break,
-            r = connect(host, port, config) => r,
+            r = establish(target) => r,
         };
-        match connected {
-            Ok(stream) => {
+        match attempt {
+            Ok(established) => {
                 failures = 0;
-                serve(inner, stream, config, &stop).await;
+                serve(inner, established, &target.config, &stop, &mut first).await;
             }
             Err(err) => {
                 failures = failures.saturating_add(1);
                 inner.report(&err);
+                tell(&mut first, Err(err));
             }
         }
         if *stop.borrow() {
             break;
         }
-        let Some(policy) = &config.reconnect else {
+        let Some(policy) = &target.config.reconnect else {
             break;
         };
         if policy.max_attempts > 0 && failures >= policy.max_attempts {
             inner.report(&Error::new(
                 ErrorCode::CircuitOpen,
-                format!("gave up after {failures} failed reconnect attempts to {host}:{port}"),
+                format!(
+                    "gave up after {failures} failed reconnect attempts to {}:{}",
+                    target.host, target.port
+                ),
             ));
             break;
         }
@@ -227,6 +282,51 @@ async fn client_loop(
             _ = tokio::time::sleep(delay) => {}
         }
     }
+    tell(
+        &mut first,
+        Err(Error::new(
+            ErrorCode::Cancelled,
+            "the client stopped before connecting",
+        )),
+    );
+}
+
+/// Tells a waiting `start_wait` the outcome of the first attempt (once).
+fn tell(first: &mut Option<std::sync::mpsc::SyncSender<Result<()>>>, outcome: Result<()>) {
+    if let Some(tx) = first.take() {
+        let _ = tx.try_send(outcome);
+    }
+}
+
+/// An established connection: plain, or after a completed TLS handshake.
+enum Established {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>, TlsInfo),
+}
+
+/// Connects, tunes the socket and runs the TLS handshake when configured.
+async fn establish(target: &Target) -> Result<(Established, SocketAddr, SocketAddr)> {
+    let stream = connect(&target.host, target.port, &target.config).await?;
+    let (peer, local) = match (stream.peer_addr(), stream.local_addr()) {
+        (Ok(p), Ok(l)) => (p, l),
+        _ => {
+            return Err(Error::new(
+                ErrorCode::ConnectionFailed,
+                "connection lost at once",
+            ))
+        }
+    };
+    if let Err(e) = tune(&stream, &target.config.conn) {
+        crate::ns_log!(crate::log::Level::Warn, "cannot set socket options: {e}");
+    }
+    let established = match &target.tls {
+        None => Established::Plain(stream),
+        Some(tls) => {
+            let (stream, info) = tls.connect(stream, &peer.to_string()).await?;
+            Established::Tls(Box::new(stream), info)
+        }
+    };
+    Ok((established, peer, local))
 }
 
 impl Inner {
@@ -239,32 +339,35 @@ impl Inner {
 
 async fn serve(
     inner: &Arc<Inner>,
-    stream: TcpStream,
+    (established, peer, local): (Established, SocketAddr, SocketAddr),
     config: &ClientConfig,
     stop: &watch::Receiver<bool>,
+    first: &mut Option<std::sync::mpsc::SyncSender<Result<()>>>,
 ) {
-    let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
-        inner.report(&Error::new(
-            ErrorCode::ConnectionFailed,
-            "connection lost at once",
-        ));
-        return;
-    };
-    if let Err(e) = tune(&stream, &config.conn) {
-        crate::ns_log!(crate::log::Level::Warn, "cannot set socket options: {e}");
-    }
     let session = Session::new(peer, local, config.conn.clone());
     *lock(&inner.current) = Some(session.clone());
     inner.connections.fetch_add(1, Ordering::Relaxed);
     if *stop.borrow() {
         session.close(); // stop came while connecting
     }
-    let (reader, writer) = stream.into_split();
     let closed = || {
         *lock(&inner.current) = None;
         inner.retired.absorb(session.counters());
     };
-    conn::run(session.clone(), reader, writer, &inner.ep.handlers, closed).await;
+    let handlers = &inner.ep.handlers;
+    match established {
+        Established::Plain(stream) => {
+            tell(first, Ok(()));
+            let (reader, writer) = stream.into_split();
+            conn::run(session.clone(), reader, writer, handlers, closed).await;
+        }
+        Established::Tls(stream, info) => {
+            session.set_tls_info(info);
+            tell(first, Ok(()));
+            let (reader, writer) = tokio::io::split(*stream);
+            conn::run(session.clone(), reader, writer, handlers, closed).await;
+        }
+    }
 }
 
 /// Resolves and connects within `connect_timeout`, trying each resolved address.

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::conn::ConnOptions;
+use crate::tls::{ClientTlsConfig, ServerTlsConfig};
 
 /// Options of a [`TcpServer`](super::TcpServer); change them before `start`.
 #[derive(Debug, Clone)]
@@ -14,6 +15,8 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// listen(2) backlog (default 1024).
     pub backlog: u32,
+    /// Serve TLS with these options (default: plain TCP).
+    pub tls: Option<ServerTlsConfig>,
 }
 
 impl Default for ServerConfig {
@@ -23,6 +26,7 @@ impl Default for ServerConfig {
             bind_address: "0.0.0.0".to_string(),
             max_connections: 10_000,
             backlog: 1024,
+            tls: None,
         }
     }
 }
@@ -72,6 +76,8 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Reconnect automatically after a failed connect or a lost connection (default off).
     pub reconnect: Option<ReconnectPolicy>,
+    /// Connect with TLS using these options (default: plain TCP).
+    pub tls: Option<ClientTlsConfig>,
 }
 
 impl Default for ClientConfig {
@@ -80,6 +86,7 @@ impl Default for ClientConfig {
             conn: ConnOptions::default(),
             connect_timeout: Duration::from_secs(10),
             reconnect: None,
+            tls: None,
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::conn::{self, lock, Counters, Endpoint, Handlers, Session, Stats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::log::Level;
 use crate::runtime;
+use crate::tls::Acceptor;
 
 /// A TCP server. Dropping it stops it.
 pub struct TcpServer {
@@ -81,11 +82,16 @@ impl TcpServer {
         let handle = runtime::handle()?;
         self.inner.ep.start("server")?;
         let config = self.config();
-        let listener = {
-            let _enter = handle.enter();
-            bind(&config, port)
-        };
-        let listener = match listener {
+        let listener = config
+            .tls
+            .as_ref()
+            .map(Acceptor::new)
+            .transpose()
+            .and_then(|tls| {
+                let _enter = handle.enter();
+                Ok((bind(&config, port)?, tls))
+            });
+        let (listener, tls) = match listener {
             Ok(l) => l,
             Err(e) => {
                 self.inner.ep.life.request_stop();
@@ -106,7 +112,7 @@ impl TcpServer {
         let guard = self.inner.ep.life.task();
         let inner = self.inner.clone();
         handle.spawn(async move {
-            accept_loop(&inner, listener, Arc::new(config), stop_rx).await;
+            accept_loop(&inner, listener, Arc::new(config), tls, stop_rx).await;
             drop(guard);
         });
         Ok(())
@@ -232,6 +238,7 @@ async fn accept_loop(
     inner: &Arc<Inner>,
     listener: TcpListener,
     config: Arc<ServerConfig>,
+    tls: Option<Arc<Acceptor>>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -241,7 +248,7 @@ async fn accept_loop(
             r = listener.accept() => r,
         };
         match accepted {
-            Ok((stream, peer)) => admit(inner, stream, peer, &config),
+            Ok((stream, peer)) => admit(inner, stream, peer, &config, &tls),
             Err(e) => {
                 // EMFILE and friends: report, back off briefly, keep serving.
                 inner.accept_errors.fetch_add(1, Ordering::Relaxed);
@@ -256,7 +263,13 @@ async fn accept_loop(
     }
 }
 
-fn admit(inner: &Arc<Inner>, stream: TcpStream, peer: SocketAddr, config: &Arc<ServerConfig>) {
+fn admit(
+    inner: &Arc<Inner>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    config: &Arc<ServerConfig>,
+    tls: &Option<Arc<Acceptor>>,
+) {
     let local = stream.local_addr().unwrap_or(peer);
     let session = {
         let mut s = lock(&inner.sessions);
@@ -287,14 +300,45 @@ fn admit(inner: &Arc<Inner>, stream: TcpStream, peer: SocketAddr, config: &Arc<S
     }
     let guard = inner.ep.life.task();
     let inner = inner.clone();
+    let tls = tls.clone();
     tokio::spawn(async move {
-        let (reader, writer) = stream.into_split();
         let closed = || {
             let mut s = lock(&inner.sessions);
             s.live.remove(&session.id());
             s.retired.absorb(session.counters());
         };
-        conn::run(session.clone(), reader, writer, &inner.ep.handlers, closed).await;
+        let handlers = &inner.ep.handlers;
+        match tls {
+            None => {
+                let (reader, writer) = stream.into_split();
+                conn::run(session.clone(), reader, writer, handlers, closed).await;
+            }
+            Some(acceptor) => {
+                // The session is reported connected only after a successful handshake.
+                let peer = peer.to_string();
+                let handshake = tokio::select! {
+                    r = acceptor.accept(stream, &peer) => r,
+                    _ = session.closing_started() => Err(Error::new(
+                        ErrorCode::Cancelled,
+                        "server stopped during the TLS handshake",
+                    )),
+                };
+                match handshake {
+                    Ok((stream, info)) => {
+                        session.set_tls_info(info);
+                        let (reader, writer) = tokio::io::split(stream);
+                        conn::run(session.clone(), reader, writer, handlers, closed).await;
+                    }
+                    Err(e) => {
+                        closed();
+                        if e.code() != ErrorCode::Cancelled {
+                            inner.accept_errors.fetch_add(1, Ordering::Relaxed);
+                            handlers.fire_error(None, &e);
+                        }
+                    }
+                }
+            }
+        }
         drop(guard);
     });
 }

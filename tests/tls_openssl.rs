@@ -1,0 +1,215 @@
+//! Interop with an independent TLS implementation: `openssl s_server` accepts our client and
+//! `openssl s_client` (TLS 1.2-only and 1.3-only) talks to our server, bytes checked in both
+//! directions. Needs the `openssl` command (scripts/deps.sh installs it); installs nothing.
+
+#[path = "support/certs.rs"]
+mod certs;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use certs::Pki;
+use network_system::tcp::{ClientConfig, ServerConfig, TcpClient, TcpServer};
+use network_system::tls::{ClientTlsConfig, PemSource, ServerTlsConfig};
+use network_system::Session;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A running openssl process whose stdout lines arrive on a channel; killed on drop.
+struct OpenSsl {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+}
+
+impl OpenSsl {
+    fn spawn(args: &[&str]) -> OpenSsl {
+        let mut child = Command::new("openssl")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the `openssl` command is needed (scripts/deps.sh installs it)");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        OpenSsl {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    /// Waits for a line containing `needle`; returns that line.
+    fn expect_line(&self, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => continue,
+                Err(_) => panic!("openssl never printed '{needle}'"),
+            }
+        }
+    }
+
+    fn send_line(&mut self, line: &str) {
+        writeln!(self.stdin, "{line}").expect("write to openssl");
+        self.stdin.flush().expect("flush");
+    }
+}
+
+impl Drop for OpenSsl {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Files {
+    dir: PathBuf,
+}
+
+impl Files {
+    fn new(pki: &Pki) -> Files {
+        let dir = std::env::temp_dir().join(format!(
+            "ns-openssl-{}-{}",
+            std::process::id(),
+            rand_suffix()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("ca.pem"), &pki.ca).unwrap();
+        std::fs::write(dir.join("server.pem"), &pki.server.cert).unwrap();
+        std::fs::write(dir.join("server.key"), &pki.server.key).unwrap();
+        Files { dir }
+    }
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Files {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}
+
+#[test]
+fn openssl_s_server_accepts_our_client() {
+    let pki = Pki::new();
+    let files = Files::new(&pki);
+    let mut server = OpenSsl::spawn(&[
+        "s_server",
+        "-accept",
+        "127.0.0.1:0",
+        "-naccept",
+        "1",
+        "-cert",
+        &files.path("server.pem"),
+        "-key",
+        &files.path("server.key"),
+    ]);
+    let accept = server.expect_line("ACCEPT 127.0.0.1:");
+    let port: u16 = accept
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim().parse().ok())
+        .expect("port");
+
+    let client = TcpClient::new(ClientConfig {
+        tls: Some(ClientTlsConfig {
+            system_roots: false,
+            ca: Some(PemSource::File(files.dir.join("ca.pem"))),
+            ..ClientTlsConfig::default()
+        }),
+        ..ClientConfig::default()
+    });
+    let (tx, rx) = channel::<Vec<u8>>();
+    let tx = Mutex::new(tx);
+    client.set_handlers(|h| {
+        h.data = Some(Arc::new(move |_: &Session, d: &[u8]| {
+            let _ = tx.lock().unwrap().send(d.to_vec());
+        }))
+    });
+    client
+        .start_wait("127.0.0.1", port)
+        .expect("handshake with openssl s_server");
+    client.send(b"hello-from-network_system\n").unwrap();
+    server.expect_line("hello-from-network_system");
+
+    server.send_line("4242 reply from openssl");
+    let mut got = Vec::new();
+    while !got.ends_with(b"\n") {
+        got.extend(rx.recv_timeout(WAIT).expect("reply from openssl"));
+    }
+    assert_eq!(got, b"4242 reply from openssl\n");
+    client.stop().unwrap();
+}
+
+#[test]
+fn openssl_s_client_talks_to_our_server_tls12_and_tls13() {
+    let pki = Pki::new();
+    let files = Files::new(&pki);
+    let server = TcpServer::new(ServerConfig {
+        bind_address: "127.0.0.1".into(),
+        tls: Some(ServerTlsConfig {
+            cert_chain: Some(PemSource::File(files.dir.join("server.pem"))),
+            private_key: Some(PemSource::File(files.dir.join("server.key"))),
+            ..ServerTlsConfig::default()
+        }),
+        ..ServerConfig::default()
+    });
+    let versions = Arc::new(Mutex::new(Vec::new()));
+    let seen = versions.clone();
+    server.set_handlers(|h| {
+        h.data = Some(Arc::new(|s: &Session, d: &[u8]| {
+            let mut reply = b"echo:".to_vec();
+            reply.extend_from_slice(d);
+            let _ = s.send(&reply);
+        }));
+        h.connected = Some(Arc::new(move |s: &Session| {
+            if let Some(info) = s.tls_info() {
+                seen.lock().unwrap().push(info.version.clone());
+            }
+        }));
+    });
+    server.start(0).unwrap();
+    let port = server.local_addr().unwrap().port().to_string();
+    let target = format!("127.0.0.1:{port}");
+    for flag in ["-tls1_2", "-tls1_3"] {
+        let mut client = OpenSsl::spawn(&[
+            "s_client",
+            flag,
+            "-connect",
+            &target,
+            "-CAfile",
+            &files.path("ca.pem"),
+            "-verify_return_error",
+            "-verify_ip",
+            "127.0.0.1",
+            "-quiet",
+        ]);
+        client.send_line(&format!("ping over {flag}"));
+        client.expect_line(&format!("echo:ping over {flag}"));
+    }
+    server.stop().unwrap();
+    assert_eq!(*versions.lock().unwrap(), vec!["TLSv1.2", "TLSv1.3"]);
+}
