@@ -34,6 +34,15 @@
 // 4-byte big-endian length before each message; whole messages are delivered.
 #define NS_FRAMING_LENGTH_PREFIXED 1
 
+// TLS 1.2 and 1.3 (default).
+#define NS_TLS_VERSIONS_1_2_AND_1_3 0
+
+// TLS 1.3 only.
+#define NS_TLS_VERSIONS_1_3_ONLY 1
+
+// TLS 1.2 only.
+#define NS_TLS_VERSIONS_1_2_ONLY 2
+
 // A TCP client. Create with `ns_tcp_client_new`, release with `ns_tcp_client_free`.
 typedef struct ns_tcp_client ns_tcp_client;
 
@@ -222,6 +231,16 @@ ns_result ns_tcp_session_remote_endpoint(const struct ns_tcp_session *session,
                                          size_t buf_len,
                                          uint16_t *port);
 
+// Writes the negotiated TLS version ("TLSv1.2", "TLSv1.3"; "" on plain TCP), NUL-terminated,
+// into `buf` of `buf_len` bytes (16 suffice). -1 for NULL arguments or a buffer too small.
+ns_result ns_tcp_session_tls_version(const struct ns_tcp_session *session,
+                                     char *buf,
+                                     size_t buf_len);
+
+// Writes the negotiated ALPN protocol ("" when none), NUL-terminated, into `buf` of `buf_len`
+// bytes (256 suffice). -1 for NULL arguments or a buffer too small.
+ns_result ns_tcp_session_alpn(const struct ns_tcp_session *session, char *buf, size_t buf_len);
+
 // Attaches an opaque pointer to the session (shared by every handle of it).
 ns_result ns_tcp_session_set_user_data(const struct ns_tcp_session *session, void *user_data);
 
@@ -403,6 +422,17 @@ ns_result ns_tcp_client_set_error_callback(struct ns_tcp_client *client,
 // one is reported through the error callback); -664 when already running.
 ns_result ns_tcp_client_start(struct ns_tcp_client *client, const char *host, uint16_t port);
 
+// Like `ns_tcp_client_start`, but returns only once the first attempt (connect and, with TLS,
+// the handshake) succeeded or failed, with its code: -601/-600/-602/-607 for the connect,
+// -605 (handshake failed) or -606 (certificate refused, with the reason in
+// `ns_last_error_message`). With reconnect enabled the client keeps trying after a failed first
+// attempt. Inside a callback it does not wait (returns 0 once started).
+ns_result ns_tcp_client_start_wait(struct ns_tcp_client *client, const char *host, uint16_t port);
+
+// A new owned handle to the current connection (release with `ns_tcp_session_release`), or
+// NULL when not connected.
+struct ns_tcp_session *ns_tcp_client_get_session(const struct ns_tcp_client *client);
+
 // Stops connecting and closes the connection gracefully. From outside a callback it returns
 // when no callback of this client runs or will run again; inside one it only starts the stop.
 // Not running → 0.
@@ -431,6 +461,83 @@ ns_result ns_tcp_client_send_owned(const struct ns_tcp_client *client,
 
 // Counters over every connection this client made.
 ns_result ns_tcp_client_get_stats(const struct ns_tcp_client *client, struct ns_stats *out);
+
+// Creates a stopped TLS server (an `ns_tcp_server` with TLS on). Set its certificate before
+// `ns_tcp_server_start`, which otherwise fails with -606. Release with `ns_tcp_server_free`.
+struct ns_tcp_server *ns_tls_server_new(void);
+
+// Certificate chain (leaf first) and private key (PKCS#8, PKCS#1 or SEC1), PEM files. They
+// are read at start: a missing or malformed file makes start fail with -606 naming it.
+ns_result ns_tls_server_set_certificate_files(struct ns_tcp_server *server,
+                                              const char *cert_chain_path,
+                                              const char *key_path);
+
+// Like `ns_tls_server_set_certificate_files` with the PEM text itself (copied).
+ns_result ns_tls_server_set_certificate_pem(struct ns_tcp_server *server,
+                                            const char *cert_chain_pem,
+                                            const char *key_pem);
+
+// Mutual TLS: client certificates must chain to the CAs in this PEM file; with `require`
+// false, clients without a certificate are still accepted.
+ns_result ns_tls_server_set_client_ca_file(struct ns_tcp_server *server,
+                                           const char *ca_path,
+                                           bool require);
+
+// Like `ns_tls_server_set_client_ca_file` with the PEM text itself.
+ns_result ns_tls_server_set_client_ca_pem(struct ns_tcp_server *server,
+                                          const char *ca_pem,
+                                          bool require);
+
+// ALPN protocols in preference order, comma-separated ("h2,http/1.1"); "" for none.
+ns_result ns_tls_server_set_alpn(struct ns_tcp_server *server, const char *protocols);
+
+// NS_TLS_VERSIONS_1_2_AND_1_3 (default), NS_TLS_VERSIONS_1_3_ONLY or NS_TLS_VERSIONS_1_2_ONLY.
+ns_result ns_tls_server_set_versions(struct ns_tcp_server *server, int32_t tls_versions);
+
+// Time allowed for a client's handshake (default 10000 ms; > 0); exceeded → error -602.
+ns_result ns_tls_server_set_handshake_timeout_ms(struct ns_tcp_server *server, uint64_t ms);
+
+// Creates a stopped TLS client (an `ns_tcp_client` with TLS on) that trusts the system roots.
+// With `verify_cert` false any server certificate is accepted (a warning is logged at each
+// start). Release with `ns_tcp_client_free`. `ns_tcp_client_start_wait` returns after the
+// handshake, like the original's `start_client`.
+struct ns_tcp_client *ns_tls_client_new(bool verify_cert);
+
+// Also trust the CA certificates in this PEM file.
+ns_result ns_tls_client_set_ca_file(struct ns_tcp_client *client, const char *ca_path);
+
+// Also trust the CA certificates in this PEM text.
+ns_result ns_tls_client_set_ca_pem(struct ns_tcp_client *client, const char *ca_pem);
+
+// Trust the system roots (/etc/ssl/certs on Debian) (default true).
+ns_result ns_tls_client_set_system_roots(struct ns_tcp_client *client, bool enabled);
+
+// Name to verify and send as SNI instead of the host given to start; NULL restores that.
+ns_result ns_tls_client_set_server_name(struct ns_tcp_client *client, const char *name);
+
+// Pins the server certificate: the SHA-256 of the whole DER leaf certificate as 64 hex digits
+// (':' allowed), as `openssl x509 -noout -fingerprint -sha256` prints it. Several pins may be
+// added; the leaf must match one, on top of the normal verification.
+ns_result ns_tls_client_add_pin_sha256(struct ns_tcp_client *client, const char *hex);
+
+// Client certificate chain and key for mutual TLS, PEM files (read at start).
+ns_result ns_tls_client_set_certificate_files(struct ns_tcp_client *client,
+                                              const char *cert_chain_path,
+                                              const char *key_path);
+
+// Like `ns_tls_client_set_certificate_files` with the PEM text itself.
+ns_result ns_tls_client_set_certificate_pem(struct ns_tcp_client *client,
+                                            const char *cert_chain_pem,
+                                            const char *key_pem);
+
+// ALPN protocols offered, comma-separated; "" for none.
+ns_result ns_tls_client_set_alpn(struct ns_tcp_client *client, const char *protocols);
+
+// NS_TLS_VERSIONS_1_2_AND_1_3 (default), NS_TLS_VERSIONS_1_3_ONLY or NS_TLS_VERSIONS_1_2_ONLY.
+ns_result ns_tls_client_set_versions(struct ns_tcp_client *client, int32_t tls_versions);
+
+// Time allowed for the handshake (default 10000 ms; > 0); exceeded → -602.
+ns_result ns_tls_client_set_handshake_timeout_ms(struct ns_tcp_client *client, uint64_t ms);
 
 #ifdef __cplusplus
 }  // extern "C"

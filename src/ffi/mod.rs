@@ -8,8 +8,10 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 mod tcp;
+mod tls;
 
 pub use tcp::*;
+pub use tls::*;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -25,10 +25,10 @@ pub const NS_FRAMING_RAW: i32 = 0;
 pub const NS_FRAMING_LENGTH_PREFIXED: i32 = 1;
 
 /// A TCP server. Create with `ns_tcp_server_new`, release with `ns_tcp_server_free`.
-pub struct ns_tcp_server(TcpServer);
+pub struct ns_tcp_server(pub(super) TcpServer);
 
 /// A TCP client. Create with `ns_tcp_client_new`, release with `ns_tcp_client_free`.
-pub struct ns_tcp_client(TcpClient);
+pub struct ns_tcp_client(pub(super) TcpClient);
 
 /// One connection. Pointers passed to callbacks are borrowed (valid during the call);
 /// `ns_tcp_session_retain` returns an owned handle to release with `ns_tcp_session_release`.
@@ -188,6 +188,19 @@ fn write_stats(out: *mut ns_stats, s: Stats) -> Result<()> {
     Ok(())
 }
 
+/// Copies `text` and a NUL into `buf` of `buf_len` bytes.
+fn write_cstr(buf: *mut c_char, buf_len: usize, text: &[u8]) -> Result<()> {
+    if buf.is_null() || buf_len < text.len() + 1 {
+        return Err(invalid("buffer is NULL or too small"));
+    }
+    // SAFETY: `buf` has room for text.len() + 1 bytes (checked above).
+    unsafe {
+        std::ptr::copy_nonoverlapping(text.as_ptr(), buf as *mut u8, text.len());
+        *buf.add(text.len()) = 0;
+    }
+    Ok(())
+}
+
 fn framing(value: i32) -> Result<Framing> {
     match value {
         NS_FRAMING_RAW => Ok(Framing::Raw),
@@ -323,19 +336,48 @@ pub extern "C" fn ns_tcp_session_remote_endpoint(
 ) -> ns_result {
     guard(|| {
         let addr = handle(session, "session")?.0.peer_addr();
-        let ip = addr.ip().to_string();
-        if buf.is_null() || buf_len < ip.len() + 1 {
-            return Err(invalid("buffer is NULL or too small"));
-        }
-        // SAFETY: `buf` has room for ip.len() + 1 bytes (checked above).
-        unsafe {
-            std::ptr::copy_nonoverlapping(ip.as_ptr(), buf as *mut u8, ip.len());
-            *buf.add(ip.len()) = 0;
-            if !port.is_null() {
-                *port = addr.port();
-            }
+        write_cstr(buf, buf_len, addr.ip().to_string().as_bytes())?;
+        if !port.is_null() {
+            // SAFETY: non-NULL pointer to a u16 provided by the caller.
+            unsafe { *port = addr.port() };
         }
         Ok(())
+    })
+}
+
+/// Writes the negotiated TLS version ("TLSv1.2", "TLSv1.3"; "" on plain TCP), NUL-terminated,
+/// into `buf` of `buf_len` bytes (16 suffice). -1 for NULL arguments or a buffer too small.
+#[no_mangle]
+pub extern "C" fn ns_tcp_session_tls_version(
+    session: *const ns_tcp_session,
+    buf: *mut c_char,
+    buf_len: usize,
+) -> ns_result {
+    guard(|| {
+        let s = handle(session, "session")?;
+        let version =
+            s.0.tls_info()
+                .map(|i| i.version.clone())
+                .unwrap_or_default();
+        write_cstr(buf, buf_len, version.as_bytes())
+    })
+}
+
+/// Writes the negotiated ALPN protocol ("" when none), NUL-terminated, into `buf` of `buf_len`
+/// bytes (256 suffice). -1 for NULL arguments or a buffer too small.
+#[no_mangle]
+pub extern "C" fn ns_tcp_session_alpn(
+    session: *const ns_tcp_session,
+    buf: *mut c_char,
+    buf_len: usize,
+) -> ns_result {
+    guard(|| {
+        let s = handle(session, "session")?;
+        let alpn =
+            s.0.tls_info()
+                .and_then(|i| i.alpn.clone())
+                .unwrap_or_default();
+        write_cstr(buf, buf_len, &alpn)
     })
 }
 
@@ -912,6 +954,37 @@ pub extern "C" fn ns_tcp_client_start(
     guard(|| {
         let client = handle(client, "client")?;
         client.0.start(string(host, "host")?, port)
+    })
+}
+
+/// Like `ns_tcp_client_start`, but returns only once the first attempt (connect and, with TLS,
+/// the handshake) succeeded or failed, with its code: -601/-600/-602/-607 for the connect,
+/// -605 (handshake failed) or -606 (certificate refused, with the reason in
+/// `ns_last_error_message`). With reconnect enabled the client keeps trying after a failed first
+/// attempt. Inside a callback it does not wait (returns 0 once started).
+#[no_mangle]
+pub extern "C" fn ns_tcp_client_start_wait(
+    client: *mut ns_tcp_client,
+    host: *const c_char,
+    port: u16,
+) -> ns_result {
+    guard(|| {
+        let client = handle(client, "client")?;
+        client.0.start_wait(string(host, "host")?, port)
+    })
+}
+
+/// A new owned handle to the current connection (release with `ns_tcp_session_release`), or
+/// NULL when not connected.
+#[no_mangle]
+pub extern "C" fn ns_tcp_client_get_session(client: *const ns_tcp_client) -> *mut ns_tcp_session {
+    guard_value(std::ptr::null_mut(), || {
+        handle(client, "client")
+            .ok()
+            .and_then(|c| c.0.session())
+            .map_or(std::ptr::null_mut(), |s| {
+                Box::into_raw(Box::new(ns_tcp_session(s)))
+            })
     })
 }
 

@@ -5,8 +5,11 @@
 
 #include "core/messaging_client.h"
 #include "core/messaging_server.h"
+#include "core/secure_messaging_client.h"
+#include "core/secure_messaging_server.h"
 #include "detail/legacy_names.h"
 #include "session/messaging_session.h"
+#include "session/secure_session.h"
 #include "types/result.h"
 
 namespace kcenon::network {

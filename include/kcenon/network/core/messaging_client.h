@@ -28,13 +28,7 @@ public:
         : messaging_client(client_id, client_options{}) {}
 
     messaging_client(std::string_view client_id, const client_options& options)
-        : handle_(ns_tcp_client_new()), client_id_(client_id), core_(std::make_shared<core_state>()) {
-        options_result_ = configure(options);
-        using H = network::detail::holder<core_ptr>;
-        ns_tcp_client_set_connected_callback(handle_, &on_connected_c, network::detail::make_holder(core_), &H::release);
-        ns_tcp_client_set_disconnected_callback(handle_, &on_disconnected_c, network::detail::make_holder(core_), &H::release);
-        ns_tcp_client_set_error_callback(handle_, &on_error_c, network::detail::make_holder(core_), &H::release);
-    }
+        : messaging_client(client_id, options, ns_tcp_client_new()) {}
 
     /// Stops the client (a connected client gets its disconnected callback) and releases it.
     ~messaging_client() noexcept {
@@ -103,6 +97,25 @@ public:
     void set_connected_callback(connected_callback_t cb) { set(core_->on_connected, std::move(cb)); }
     void set_disconnected_callback(disconnected_callback_t cb) { set(core_->on_disconnected, std::move(cb)); }
     void set_error_callback(error_callback_t cb) { set(core_->on_error, std::move(cb)); }
+
+protected:
+    /// For TLS clients: takes ownership of `handle` (from ns_tcp_client_new or ns_tls_client_new).
+    messaging_client(std::string_view client_id, const client_options& options, ns_tcp_client* handle)
+        : handle_(handle), client_id_(client_id), core_(std::make_shared<core_state>()) {
+        options_result_ = configure(options);
+        using H = network::detail::holder<core_ptr>;
+        ns_tcp_client_set_connected_callback(handle_, &on_connected_c, network::detail::make_holder(core_), &H::release);
+        ns_tcp_client_set_disconnected_callback(handle_, &on_disconnected_c, network::detail::make_holder(core_), &H::release);
+        ns_tcp_client_set_error_callback(handle_, &on_error_c, network::detail::make_holder(core_), &H::release);
+    }
+
+    /// Keeps the first configuration error; start_client() reports it.
+    void remember(ns_result code) {
+        if (options_result_.is_ok() && code != NS_OK) options_result_ = network::detail::to_result(code, "messaging_client");
+    }
+
+    ns_tcp_client* handle() const { return handle_; }
+    const VoidResult& options_result() const { return options_result_; }
 
 private:
     struct core_state {

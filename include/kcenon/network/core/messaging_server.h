@@ -30,15 +30,7 @@ public:
         : messaging_server(server_id, server_options{}) {}
 
     messaging_server(const std::string& server_id, const server_options& options)
-        : handle_(ns_tcp_server_new()), core_(std::make_shared<core_state>()) {
-        core_->server_id = server_id;
-        options_result_ = configure(options);
-        using H = detail_holder;
-        ns_tcp_server_set_connection_callback(handle_, &on_connection_c, network::detail::make_holder(core_), &H::release);
-        ns_tcp_server_set_disconnection_callback(handle_, &on_disconnection_c, network::detail::make_holder(core_), &H::release);
-        ns_tcp_server_set_error_callback(handle_, &on_error_c, network::detail::make_holder(core_), &H::release);
-        set_receive_callback(nullptr);
-    }
+        : messaging_server(server_id, options, ns_tcp_server_new()) {}
 
     /// Stops the server (disconnection callbacks run) and releases it.
     ~messaging_server() noexcept {
@@ -108,6 +100,26 @@ public:
                                            network::detail::make_holder(receiver{core_, std::move(cb)}),
                                            &network::detail::holder<receiver>::release);
     }
+
+protected:
+    /// For TLS servers: takes ownership of `handle` (from ns_tcp_server_new or ns_tls_server_new).
+    messaging_server(const std::string& server_id, const server_options& options, ns_tcp_server* handle)
+        : handle_(handle), core_(std::make_shared<core_state>()) {
+        core_->server_id = server_id;
+        options_result_ = configure(options);
+        using H = detail_holder;
+        ns_tcp_server_set_connection_callback(handle_, &on_connection_c, network::detail::make_holder(core_), &H::release);
+        ns_tcp_server_set_disconnection_callback(handle_, &on_disconnection_c, network::detail::make_holder(core_), &H::release);
+        ns_tcp_server_set_error_callback(handle_, &on_error_c, network::detail::make_holder(core_), &H::release);
+        set_receive_callback(nullptr);
+    }
+
+    /// Keeps the first configuration error; start_server() reports it.
+    void remember(ns_result code) {
+        if (options_result_.is_ok() && code != NS_OK) options_result_ = network::detail::to_result(code, "messaging_server");
+    }
+
+    ns_tcp_server* handle() const { return handle_; }
 
 private:
     struct core_state {

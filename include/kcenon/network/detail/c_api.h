@@ -90,6 +90,16 @@ inline T& held(void* p) {
     return static_cast<holder<T>*>(p)->value;
 }
 
+inline std::string session_tls_version(const ns_tcp_session* s) {
+    char buf[32] = {0};
+    return ns_tcp_session_tls_version(s, buf, sizeof buf) == NS_OK ? std::string(buf) : std::string();
+}
+
+inline std::string session_alpn(const ns_tcp_session* s) {
+    char buf[256] = {0};
+    return ns_tcp_session_alpn(s, buf, sizeof buf) == NS_OK ? std::string(buf) : std::string();
+}
+
 /// Below this size a send copies; above it the vector is handed over without a copy.
 constexpr std::size_t owned_send_threshold = 4096;
 

@@ -7,11 +7,16 @@
 
 #include "../core/messaging_client.h"
 #include "../core/messaging_server.h"
+#include "../core/secure_messaging_client.h"
+#include "../core/secure_messaging_server.h"
 
 namespace network_module {
 using messaging_server = ::kcenon::network::core::messaging_server;
 using messaging_client = ::kcenon::network::core::messaging_client;
 using messaging_session = ::kcenon::network::session::messaging_session;
+using secure_messaging_server = ::kcenon::network::core::secure_messaging_server;
+using secure_messaging_client = ::kcenon::network::core::secure_messaging_client;
+using secure_session = ::kcenon::network::session::secure_session;
 
 inline std::shared_ptr<messaging_server> create_server(const std::string& server_id) {
     return std::make_shared<messaging_server>(server_id);

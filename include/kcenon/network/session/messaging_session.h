@@ -77,6 +77,11 @@ public:
         return detail::read_stats(handle_, ns_tcp_session_get_stats);
     }
 
+    /// Negotiated TLS version ("TLSv1.2", "TLSv1.3"); empty on plain TCP.
+    [[nodiscard]] std::string tls_version() const { return detail::session_tls_version(handle_); }
+    /// Negotiated ALPN protocol; empty when none.
+    [[nodiscard]] std::string alpn_protocol() const { return detail::session_alpn(handle_); }
+
     /// Per-session callbacks: when set, they replace the server's callback of the same kind
     /// for this session.
     void set_receive_callback(receive_callback_t cb) { set(receive_cb_, std::move(cb), has_receive_); }
