@@ -10,7 +10,9 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args().nth(1).ok_or("usage: make_test_certs <dir>")?;
+    let dir = std::env::args()
+        .nth(1)
+        .ok_or("usage: make_test_certs <dir>")?;
     let dir = std::path::Path::new(&dir);
     std::fs::create_dir_all(dir)?;
     let pki = certs::Pki::new();
@@ -26,7 +28,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(dir.join(format!("{name}.key")), &pair.key)?;
     }
     let der = CertificateDer::from_pem_slice(pki.server.cert.as_bytes())?;
-    let pin: String = certificate_sha256(&der).iter().map(|b| format!("{b:02x}")).collect();
+    let pin: String = certificate_sha256(&der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     std::fs::write(dir.join("server.sha256"), pin)?;
     println!("test certificates written to {}", dir.display());
     Ok(())
