@@ -121,10 +121,12 @@ TEST_F(Tls, OriginalConstructorsEchoByteExactRawAndFramed) {
             const std::size_t before = sent.size();
             sent.insert(sent.end(), msg.begin(), msg.end());
             ASSERT_TRUE(c.client->send_packet(test::bytes(msg)).is_ok());
-            ASSERT_TRUE(c.data.wait([&](const test::bytes& b) { return b.size() >= before + msg.size(); }));
             if (mode == framing::length_prefixed) {
+                const std::size_t count = static_cast<std::size_t>(i) + 1;
+                ASSERT_TRUE(c.messages.wait([&](const auto& m) { return m.size() >= count; }));
                 EXPECT_TRUE(c.messages.get().back() == msg) << "message " << i;
             }
+            ASSERT_TRUE(c.data.wait([&](const test::bytes& b) { return b.size() >= before + msg.size(); }));
         }
         EXPECT_TRUE(c.data.get() == sent);
         server->stop_server();
