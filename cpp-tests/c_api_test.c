@@ -281,8 +281,38 @@ static void test_log_callback(void) {
     CHECK(ns_set_log_callback(NS_LOG_OFF, NULL, NULL) == NS_OK);
 }
 
+static void test_tls_arguments(void) {
+    CHECK(ns_tls_server_set_certificate_files(NULL, "a", "b") == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tls_client_add_pin_sha256(NULL, "00") == NS_ERR_INVALID_ARGUMENT);
+    ns_tcp_server *server = ns_tls_server_new();
+    CHECK(ns_tls_server_set_certificate_files(server, NULL, "key.pem") == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tls_server_set_versions(server, 7) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tls_server_set_handshake_timeout_ms(server, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_server_set_bind_address(server, "127.0.0.1") == NS_OK);
+    CHECK(ns_tcp_server_start(server, 0) == NS_ERR_CERTIFICATE_ERROR); /* no certificate yet */
+    CHECK(strstr(ns_last_error_message(), "certificate") != NULL);
+    CHECK(ns_tls_server_set_certificate_files(server, "/nonexistent/c.pem", "/nonexistent/k.pem") == NS_OK);
+    CHECK(ns_tcp_server_start(server, 0) == NS_ERR_CERTIFICATE_ERROR);
+    CHECK(strstr(ns_last_error_message(), "/nonexistent/c.pem") != NULL);
+    CHECK(!ns_tcp_server_is_running(server));
+    ns_tcp_server_free(server);
+
+    ns_tcp_client *client = ns_tls_client_new(true);
+    CHECK(ns_tls_client_add_pin_sha256(client, "not hex") == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tls_client_add_pin_sha256(client,
+                                       "86:98:95:BC:20:77:7D:5B:93:A4:B7:6B:AC:A1:17:11:AE:F6:07:75:BB:89:AA:E9:69:68:86:C8:EA:67:05:3B") == NS_OK);
+    CHECK(ns_tls_client_set_alpn(client, "h2, ns/1") == NS_OK);
+    CHECK(ns_tls_client_set_system_roots(client, false) == NS_OK);
+    /* no roots at all: refused before connecting */
+    CHECK(ns_tcp_client_start(client, "127.0.0.1", 9) == NS_ERR_CERTIFICATE_ERROR);
+    CHECK(!ns_tcp_client_is_running(client));
+    CHECK(ns_tcp_client_get_session(client) == NULL);
+    ns_tcp_client_free(client);
+}
+
 int main(void) {
     test_log_callback();
+    test_tls_arguments();
     test_argument_checks();
     test_framed_echo_and_stop_in_callback();
     test_free_client_in_its_callback();

@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # Runs the example pairs against each other on 127.0.0.1: the C echo server with the C echo
-# client, the C++ first_server with the C++ first_client. Usage: examples_smoke.sh <examples dir>
+# client, the C++ first_server with the C++ first_client, the TLS pair with the test certificates.
+# Usage: examples_smoke.sh <examples dir> <test certificate dir>
 set -euo pipefail
 dir=$1
+certs=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# run_pair <server> <client> <message> [server args before the port] [-- client args before host]
 run_pair() {
   local server=$1 client=$2 message=$3 line port out
+  local -a server_args=() client_args=()
+  [ -n "${4:-}" ] && read -r -a server_args <<<"$4"
+  [ -n "${5:-}" ] && read -r -a client_args <<<"$5"
   mkfifo "$work/in" "$work/out"
-  "$dir/$server" 0 <"$work/in" >"$work/out" 2>&1 &
+  "$dir/$server" "${server_args[@]}" 0 <"$work/in" >"$work/out" 2>&1 &
   local pid=$!
   exec 3>"$work/in" 4<"$work/out"   # the server stops when its stdin gets a line
   IFS= read -r -t 20 line <&4 || { echo "$server printed nothing"; kill "$pid"; exit 1; }
   port=$(sed -n 's/.*on port \([0-9]*\).*/\1/p' <<<"$line")
   [ -n "$port" ] || { echo "$server: unexpected first line: $line"; kill "$pid"; exit 1; }
-  out=$(timeout 20 "$dir/$client" 127.0.0.1 "$port" "$message")
+  out=$(timeout 20 "$dir/$client" "${client_args[@]}" 127.0.0.1 "$port" "$message")
   echo "$client -> $server:$port: $out"
   echo >&3
   exec 3>&- 4<&-
@@ -26,4 +32,5 @@ run_pair() {
 
 run_pair c_echo_server c_echo_client "hello from the C client"
 run_pair first_server first_client "hello from the C++ client"
+run_pair tls_echo_server tls_echo_client "hello over TLS" "$certs/server.pem $certs/server.key" "$certs/ca.pem"
 echo "examples ok"
