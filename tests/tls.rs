@@ -312,9 +312,26 @@ fn verification_off_accepts_any_certificate() {
         },
         Framing::Raw,
     );
+    let warnings = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = warnings.clone();
+    network_system::log::set_sink(
+        network_system::log::Level::Warn,
+        Some(Arc::new(move |_, _: &str, msg: &str| {
+            sink.lock().unwrap().push(msg.to_string())
+        })),
+    );
     c.start_wait("127.0.0.1", echo.port).unwrap();
+    network_system::log::set_sink(network_system::log::Level::Off, None);
     c.send(b"anyway").unwrap();
     assert_eq!(collect(&rx, 6), b"anyway");
+    assert!(
+        warnings
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|m| m.contains("verification is disabled for 127.0.0.1")),
+        "a warning is logged when verification is off"
+    );
 }
 
 #[test]
