@@ -11,6 +11,7 @@ pub mod log;
 pub mod runtime;
 pub mod tcp;
 pub mod tls;
+pub mod udp;
 
 pub use conn::{ConnOptions, Framing, Handlers, Session, Stats};
 pub use error::{Error, ErrorCode, Result};

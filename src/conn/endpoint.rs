@@ -6,16 +6,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::{HandlerSlot, Handlers, Lifecycle};
 use crate::error::{Error, ErrorCode, Result};
 
-pub(crate) struct Endpoint<C> {
+pub(crate) struct Endpoint<C, H = Handlers> {
     config: Mutex<C>,
-    pub handlers: HandlerSlot,
+    pub handlers: HandlerSlot<H>,
     pub life: Arc<Lifecycle>,
     /// Reported when started twice or configured while running.
     running: ErrorCode,
 }
 
-impl<C: Clone> Endpoint<C> {
-    pub fn new(config: C, running: ErrorCode) -> Endpoint<C> {
+impl<C: Clone, H: Clone + Default> Endpoint<C, H> {
+    pub fn new(config: C, running: ErrorCode) -> Endpoint<C, H> {
         Endpoint {
             config: Mutex::new(config),
             handlers: HandlerSlot::default(),
@@ -39,7 +39,7 @@ impl<C: Clone> Endpoint<C> {
         lock(&self.config).clone()
     }
 
-    pub fn set_handlers(&self, f: impl FnOnce(&mut Handlers)) {
+    pub fn set_handlers(&self, f: impl FnOnce(&mut H)) {
         self.handlers.update(f);
     }
 

@@ -23,25 +23,25 @@ pub struct Handlers {
     pub error: Option<ErrorFn>,
 }
 
-/// Holds the current [`Handlers`]; connection tasks keep a cached copy and refresh it
-/// with one atomic load per event.
+/// Holds an object's current callbacks (`H`); tasks keep a cached copy and refresh it with
+/// one atomic load per event.
 #[derive(Default)]
-pub(crate) struct HandlerSlot {
+pub(crate) struct HandlerSlot<H = Handlers> {
     generation: AtomicU64,
-    current: Mutex<Arc<Handlers>>,
+    current: Mutex<Arc<H>>,
 }
 
-/// A connection task's cached view of a [`HandlerSlot`].
-pub(crate) struct Cached {
+/// A task's cached view of a [`HandlerSlot`].
+pub(crate) struct Cached<H = Handlers> {
     generation: u64,
-    handlers: Arc<Handlers>,
+    handlers: Arc<H>,
 }
 
-impl HandlerSlot {
-    pub fn update(&self, f: impl FnOnce(&mut Handlers)) {
+impl<H: Clone> HandlerSlot<H> {
+    pub fn update(&self, f: impl FnOnce(&mut H)) {
         let old = {
             let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-            let mut next = Handlers::clone(&current);
+            let mut next = H::clone(&current);
             f(&mut next);
             let old = std::mem::replace(&mut *current, Arc::new(next));
             self.generation.fetch_add(1, Ordering::Release);
@@ -51,7 +51,7 @@ impl HandlerSlot {
         drop(old);
     }
 
-    pub fn snapshot(&self) -> Cached {
+    pub fn snapshot(&self) -> Cached<H> {
         let generation = self.generation.load(Ordering::Acquire);
         let handlers = self
             .current
@@ -65,13 +65,15 @@ impl HandlerSlot {
     }
 
     /// The current handlers, re-read only when they changed since `cache` was taken.
-    pub fn get<'a>(&self, cache: &'a mut Cached) -> &'a Handlers {
+    pub fn get<'a>(&self, cache: &'a mut Cached<H>) -> &'a H {
         if self.generation.load(Ordering::Acquire) != cache.generation {
             *cache = self.snapshot();
         }
         &cache.handlers
     }
+}
 
+impl HandlerSlot<Handlers> {
     pub fn fire_error(&self, session: Option<&Session>, err: &Error) {
         let mut cache = self.snapshot();
         fire_error(self.get(&mut cache), session, err);

@@ -80,6 +80,9 @@ pub struct Stats {
     pub queued_bytes: u64,
     /// Errors reported to the error callback.
     pub errors: u64,
+    /// UDP: datagrams not sent (send buffer full) plus datagrams the kernel dropped because
+    /// the receive buffer was full. 0 for TCP.
+    pub dropped: u64,
 }
 
 /// Atomic counters behind [`Stats`].

@@ -1,0 +1,144 @@
+//! UDP client: a socket connected to one target, so it receives only from that target and
+//! learns about ICMP "port unreachable" (reported as -601 through the error callback).
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use socket2::SockRef;
+
+use super::{bind, resolve, Core, UdpConfig, UdpHandlers};
+use crate::conn::{lock, Stats};
+use crate::error::{Error, ErrorCode, Result};
+
+/// A UDP client. Dropping it stops it.
+pub struct UdpClient {
+    core: Arc<Core>,
+    target: Mutex<Option<SocketAddr>>,
+}
+
+impl Default for UdpClient {
+    fn default() -> Self {
+        UdpClient::new(UdpConfig::default())
+    }
+}
+
+impl UdpClient {
+    pub fn new(config: UdpConfig) -> UdpClient {
+        UdpClient {
+            core: Arc::new(Core::new(
+                config,
+                ErrorCode::ClientAlreadyRunning,
+                ErrorCode::ClientNotStarted,
+            )),
+            target: Mutex::new(None),
+        }
+    }
+
+    /// Changes the options; fails with `ClientAlreadyRunning` while running.
+    pub fn configure(&self, f: impl FnOnce(&mut UdpConfig)) -> Result<()> {
+        self.core.ep.configure(f)
+    }
+
+    /// Replaces callbacks; takes effect at once, also after start.
+    pub fn set_handlers(&self, f: impl FnOnce(&mut UdpHandlers)) {
+        self.core.ep.set_handlers(f);
+    }
+
+    /// Resolves `host:port`, binds a local socket of that family and connects it to the
+    /// target. Errors: empty host → `InvalidArgument`; unresolvable → `AddressResolutionFailed`;
+    /// running → `ClientAlreadyRunning`.
+    pub fn start(&self, host: &str, port: u16) -> Result<()> {
+        let target = resolve(host, port)?;
+        let run = self.core.ep.start("client")?;
+        let config = self.core.ep.config();
+        let local = if config.bind_address.is_empty() {
+            match target.ip() {
+                IpAddr::V4(_) => "0.0.0.0".parse().map(|ip| SocketAddr::new(ip, 0)),
+                IpAddr::V6(_) => "::".parse().map(|ip| SocketAddr::new(ip, 0)),
+            }
+            .map_err(|_| Error::new(ErrorCode::InternalError, "unspecified address"))
+        } else {
+            resolve(&config.bind_address, 0)
+        };
+        let started = local
+            .and_then(|local| bind(&config, local))
+            .and_then(|socket| {
+                SockRef::from(&socket)
+                    .connect(&target.into())
+                    .map_err(|e| Error::connect(&e, &target.to_string()))?;
+                Ok(socket)
+            })
+            .and_then(|socket| self.core.run(socket));
+        match started {
+            Ok(()) => {
+                *lock(&self.target) = Some(target);
+                Ok(())
+            }
+            Err(e) => {
+                self.core.ep.life.end_run(run);
+                Err(e)
+            }
+        }
+    }
+
+    /// Points the running client at another target (datagrams from the old one are ignored).
+    pub fn set_target(&self, host: &str, port: u16) -> Result<()> {
+        let target = resolve(host, port)?;
+        let socket = self.core.socket()?;
+        SockRef::from(&*socket)
+            .connect(&target.into())
+            .map_err(|e| Error::connect(&e, &target.to_string()))?;
+        *lock(&self.target) = Some(target);
+        Ok(())
+    }
+
+    /// The current target.
+    pub fn target(&self) -> Option<SocketAddr> {
+        *lock(&self.target)
+    }
+
+    /// Sends one datagram to the target. Errors: not running → `ClientNotStarted`; over
+    /// 65 507 bytes (IPv4) / 65 527 (IPv6) → `MessageTooLarge`; send buffer full →
+    /// `SendQueueFull`; an earlier datagram was refused → `ConnectionRefused`.
+    pub fn send(&self, data: &[u8]) -> Result<()> {
+        self.core.send(data, None)
+    }
+
+    /// Stops receiving. Outside a callback it returns when no callback runs or will run again.
+    pub fn stop(&self) -> Result<()> {
+        self.core.stop();
+        Ok(())
+    }
+
+    pub fn wait_for_stop(&self) {
+        self.core.ep.life.wait_stopped();
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.core.ep.life.is_running()
+    }
+
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.core.local_addr()
+    }
+
+    /// Joins a multicast group (see [`UdpServer::join_multicast`](super::UdpServer::join_multicast)).
+    pub fn join_multicast(&self, group: IpAddr, interface: Option<&str>) -> Result<()> {
+        self.core.join(group, interface, true)
+    }
+
+    pub fn leave_multicast(&self, group: IpAddr, interface: Option<&str>) -> Result<()> {
+        self.core.join(group, interface, false)
+    }
+
+    /// Datagrams and bytes in/out, errors, drops.
+    pub fn stats(&self) -> Stats {
+        self.core.stats()
+    }
+}
+
+impl Drop for UdpClient {
+    fn drop(&mut self) {
+        self.core.stop();
+    }
+}
