@@ -43,6 +43,12 @@
 // TLS 1.2 only.
 #define NS_TLS_VERSIONS_1_2_ONLY 2
 
+// Largest UDP payload over IPv4 (65535 − 20 IP − 8 UDP).
+#define MAX_DATAGRAM_V4 65507
+
+// Largest UDP payload over IPv6 without jumbograms (65535 − 8 UDP).
+#define MAX_DATAGRAM_V6 65527
+
 // A TCP client. Create with `ns_tcp_client_new`, release with `ns_tcp_client_free`.
 typedef struct ns_tcp_client ns_tcp_client;
 
@@ -52,6 +58,12 @@ typedef struct ns_tcp_server ns_tcp_server;
 // One connection. Pointers passed to callbacks are borrowed (valid during the call);
 // `ns_tcp_session_retain` returns an owned handle to release with `ns_tcp_session_release`.
 typedef struct ns_tcp_session ns_tcp_session;
+
+// A UDP client. Create with `ns_udp_client_new`, release with `ns_udp_client_free`.
+typedef struct ns_udp_client ns_udp_client;
+
+// A UDP server. Create with `ns_udp_server_new`, release with `ns_udp_server_free`.
+typedef struct ns_udp_server ns_udp_server;
 
 // 0 on success, a negative `NS_ERR_*` code otherwise.
 typedef int32_t ns_result;
@@ -75,6 +87,9 @@ typedef struct ns_stats {
   uint64_t bytes_out;
   uint64_t queued_bytes;
   uint64_t errors;
+  // UDP: datagrams not sent (send buffer full) + datagrams the kernel dropped (receive
+  // buffer full). 0 for TCP.
+  uint64_t dropped;
 } ns_stats;
 
 // Connect or disconnect event of `session` (borrowed).
@@ -91,6 +106,17 @@ typedef void (*ns_tcp_error_fn)(void *user_data,
                                 struct ns_tcp_session *session,
                                 ns_result code,
                                 const char *message);
+
+// One received datagram (valid during the call) and its sender (`address` NUL-terminated,
+// valid during the call).
+typedef void (*ns_udp_receive_fn)(void *user_data,
+                                  const uint8_t *data,
+                                  size_t len,
+                                  const char *address,
+                                  uint16_t port);
+
+// An error, e.g. -601 when an earlier datagram met ICMP "port unreachable" (client).
+typedef void (*ns_udp_error_fn)(void *user_data, ns_result code, const char *message);
 
 
 
@@ -538,6 +564,146 @@ ns_result ns_tls_client_set_versions(struct ns_tcp_client *client, int32_t tls_v
 
 // Time allowed for the handshake (default 10000 ms; > 0); exceeded → -602.
 ns_result ns_tls_client_set_handshake_timeout_ms(struct ns_tcp_client *client, uint64_t ms);
+
+// Creates a stopped UDP server (bind 0.0.0.0 by default). Release with `ns_udp_server_free`.
+struct ns_udp_server *ns_udp_server_new(void);
+
+// Stops and releases the server; no callback starts after it returns. NULL is a no-op.
+void ns_udp_server_free(struct ns_udp_server *server);
+
+// Address to bind ("0.0.0.0" default, "127.0.0.1", "::", "::1"). Before start (else -661).
+ns_result ns_udp_server_set_bind_address(struct ns_udp_server *server, const char *address);
+
+// Socket options, before start: SO_REUSEADDR (several multicast receivers on one port),
+// SO_BROADCAST, SO_RCVBUF/SO_SNDBUF bytes (0 = system default), multicast TTL/hops, multicast
+// loopback, outgoing multicast interface ("IPv4 address" or "IPv6 interface index").
+ns_result ns_udp_server_set_reuse_address(struct ns_udp_server *server, bool enabled);
+
+// See `ns_udp_server_set_reuse_address`.
+ns_result ns_udp_server_set_broadcast(struct ns_udp_server *server, bool enabled);
+
+// See `ns_udp_server_set_reuse_address`.
+ns_result ns_udp_server_set_buffer_sizes(struct ns_udp_server *server,
+                                         size_t recv_bytes,
+                                         size_t send_bytes);
+
+// See `ns_udp_server_set_reuse_address`.
+ns_result ns_udp_server_set_multicast(struct ns_udp_server *server,
+                                      uint32_t ttl,
+                                      bool loopback,
+                                      const char *interface);
+
+// Called with each datagram and its sender; any time, also while running. `free_user_data`
+// as for the TCP setters.
+ns_result ns_udp_server_set_receive_callback(struct ns_udp_server *server,
+                                             ns_udp_receive_fn callback,
+                                             void *user_data,
+                                             ns_free_fn free_user_data);
+
+// Called on errors.
+ns_result ns_udp_server_set_error_callback(struct ns_udp_server *server,
+                                           ns_udp_error_fn callback,
+                                           void *user_data,
+                                           ns_free_fn free_user_data);
+
+// Binds and starts receiving (port 0 = any; read it with `ns_udp_server_port`). -661 when
+// running, -662 address in use or not permitted.
+ns_result ns_udp_server_start(struct ns_udp_server *server, uint16_t port);
+
+// Writes the bound port; -660 when not running.
+ns_result ns_udp_server_port(const struct ns_udp_server *server, uint16_t *port);
+
+// Stops; outside a callback it returns when no callback runs or will run again. Not running → 0.
+ns_result ns_udp_server_stop(struct ns_udp_server *server);
+
+// Blocks until the server is stopped from another thread.
+ns_result ns_udp_server_wait_for_stop(const struct ns_udp_server *server);
+
+// True between start and stop.
+bool ns_udp_server_is_running(const struct ns_udp_server *server);
+
+// Sends one datagram to `address:port` (an IP address or a host name). -660 not running,
+// -642 over 65507 bytes (IPv4) / 65527 (IPv6), -643 send buffer full (not sent), -607 bad address.
+ns_result ns_udp_server_send_to(const struct ns_udp_server *server,
+                                const char *address,
+                                uint16_t port,
+                                const uint8_t *data,
+                                size_t len);
+
+// Joins a multicast group ("239.1.2.3", "ff02::1"); `interface` is the IPv4 address of the
+// interface (IPv4 groups) or its index (IPv6 groups), NULL for the system's choice. Running only.
+ns_result ns_udp_server_join_multicast(struct ns_udp_server *server,
+                                       const char *group_address,
+                                       const char *interface);
+
+// Leaves a group joined with `ns_udp_server_join_multicast`.
+ns_result ns_udp_server_leave_multicast(struct ns_udp_server *server,
+                                        const char *group_address,
+                                        const char *interface);
+
+// Datagrams (messages_*) and bytes in/out, errors, dropped (see `ns_stats`).
+ns_result ns_udp_server_get_stats(const struct ns_udp_server *server, struct ns_stats *out);
+
+// Creates a stopped UDP client. Release with `ns_udp_client_free`.
+struct ns_udp_client *ns_udp_client_new(void);
+
+// Stops and releases the client; no callback starts after it returns. NULL is a no-op.
+void ns_udp_client_free(struct ns_udp_client *client);
+
+// Local address to bind (default: any address of the target's family). Before start (-664).
+ns_result ns_udp_client_set_bind_address(struct ns_udp_client *client, const char *address);
+
+// SO_BROADCAST (to send to broadcast addresses). Before start.
+ns_result ns_udp_client_set_broadcast(struct ns_udp_client *client, bool enabled);
+
+// SO_RCVBUF / SO_SNDBUF in bytes (0 = system default). Before start.
+ns_result ns_udp_client_set_buffer_sizes(struct ns_udp_client *client,
+                                         size_t recv_bytes,
+                                         size_t send_bytes);
+
+// Multicast sending: TTL/hops (0 keeps IPv4 multicast on this host), loopback, outgoing
+// interface ("IPv4 address" or "IPv6 interface index", NULL: system's choice). Before start.
+ns_result ns_udp_client_set_multicast(struct ns_udp_client *client,
+                                      uint32_t ttl,
+                                      bool loopback,
+                                      const char *interface);
+
+// Called with each datagram from the target.
+ns_result ns_udp_client_set_receive_callback(struct ns_udp_client *client,
+                                             ns_udp_receive_fn callback,
+                                             void *user_data,
+                                             ns_free_fn free_user_data);
+
+// Called on errors (-601 when the target's port is unreachable; the client keeps working).
+ns_result ns_udp_client_set_error_callback(struct ns_udp_client *client,
+                                           ns_udp_error_fn callback,
+                                           void *user_data,
+                                           ns_free_fn free_user_data);
+
+// Resolves `host:port`, binds and connects the socket to it. -1 empty host, -607 unresolvable,
+// -664 running.
+ns_result ns_udp_client_start(struct ns_udp_client *client, const char *host, uint16_t port);
+
+// Sends to another target from now on. -663 not running, -607 unresolvable.
+ns_result ns_udp_client_set_target(struct ns_udp_client *client, const char *host, uint16_t port);
+
+// Sends one datagram to the target. -663 not running, -642 too large, -643 send buffer full.
+ns_result ns_udp_client_send(const struct ns_udp_client *client, const uint8_t *data, size_t len);
+
+// Writes the local port; -663 when not running.
+ns_result ns_udp_client_local_port(const struct ns_udp_client *client, uint16_t *port);
+
+// Stops; outside a callback it returns when no callback runs or will run again.
+ns_result ns_udp_client_stop(struct ns_udp_client *client);
+
+// Blocks until the client is stopped from another thread.
+ns_result ns_udp_client_wait_for_stop(const struct ns_udp_client *client);
+
+// True between start and stop.
+bool ns_udp_client_is_running(const struct ns_udp_client *client);
+
+// Datagrams (messages_*) and bytes in/out, errors, dropped.
+ns_result ns_udp_client_get_stats(const struct ns_udp_client *client, struct ns_stats *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -9,9 +9,11 @@
 
 mod tcp;
 mod tls;
+mod udp;
 
 pub use tcp::*;
 pub use tls::*;
+pub use udp::*;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

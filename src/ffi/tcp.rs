@@ -49,6 +49,9 @@ pub struct ns_stats {
     pub bytes_out: u64,
     pub queued_bytes: u64,
     pub errors: u64,
+    /// UDP: datagrams not sent (send buffer full) + datagrams the kernel dropped (receive
+    /// buffer full). 0 for TCP.
+    pub dropped: u64,
 }
 
 /// Connect or disconnect event of `session` (borrowed).
@@ -158,7 +161,7 @@ fn set_callback<T: HasHandlers>(
     })
 }
 
-fn write_stats(out: *mut ns_stats, s: Stats) -> Result<()> {
+pub(super) fn write_stats(out: *mut ns_stats, s: Stats) -> Result<()> {
     if out.is_null() {
         return Err(invalid("stats is NULL"));
     }
@@ -179,6 +182,7 @@ fn write_stats(out: *mut ns_stats, s: Stats) -> Result<()> {
         bytes_out: s.bytes_out,
         queued_bytes: s.queued_bytes,
         errors: s.errors,
+        dropped: s.dropped,
     };
     let n = size.min(std::mem::size_of::<ns_stats>());
     // SAFETY: copies n <= struct_size bytes into the caller's buffer from a local struct.

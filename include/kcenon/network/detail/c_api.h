@@ -47,6 +47,7 @@ struct network_stats {
     std::uint64_t bytes_out = 0;
     std::uint64_t queued_bytes = 0;
     std::uint64_t errors = 0;
+    std::uint64_t dropped = 0;  ///< UDP: not sent (buffer full) + dropped by the kernel
 };
 
 namespace detail {
@@ -64,7 +65,8 @@ inline network_stats read_stats(Handle* h, Getter get) {
     if (get(h, &s) == NS_OK) {
         out = network_stats{s.connections_total, s.active_connections, s.connections_rejected,
                             s.messages_in,       s.messages_out,       s.bytes_in,
-                            s.bytes_out,         s.queued_bytes,       s.errors};
+                            s.bytes_out,         s.queued_bytes,       s.errors,
+                            s.dropped};
     }
     return out;
 }

@@ -1,0 +1,229 @@
+// UDP through the C++ wrapper with the original's signatures, against our own peers and a plain
+// POSIX UDP socket.
+#include <kcenon/network/core/messaging_udp_client.h>
+#include <kcenon/network/core/messaging_udp_server.h>
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+using namespace kcenon::network;
+using endpoint_info = interfaces::i_udp_client::endpoint_info;
+using datagram = std::pair<test::bytes, endpoint_info>;
+
+namespace {
+
+core::udp_options loopback() {
+    core::udp_options o;
+    o.bind_address = "127.0.0.1";
+    o.recv_buffer_size = 4u << 20;
+    return o;
+}
+
+/// An echo server built the original's way: server id, then start_server(port).
+std::shared_ptr<core::messaging_udp_server> echo_server() {
+    auto server = std::make_shared<core::messaging_udp_server>("udp-echo");
+    EXPECT_TRUE(server->set_options(loopback()).is_ok());
+    std::weak_ptr<core::messaging_udp_server> weak = server;
+    server->set_receive_callback([weak](const std::vector<uint8_t>& data, const endpoint_info& from) {
+        if (auto s = weak.lock()) (void)s->send_to(from, std::vector<uint8_t>(data));
+    });
+    EXPECT_TRUE(server->start_server(0).is_ok());
+    return server;
+}
+
+struct udp_probe {
+    std::shared_ptr<core::messaging_udp_client> client = std::make_shared<core::messaging_udp_client>("probe");
+    test::watched<std::vector<datagram>> got;
+    test::watched<std::vector<int>> errors;
+    udp_probe() {
+        client->set_receive_callback([this](const std::vector<uint8_t>& d, const endpoint_info& from) {
+            got.update([&](auto& v) { v.emplace_back(d, from); });
+        });
+        client->set_error_callback([this](std::error_code ec) { errors.update([&](auto& v) { v.push_back(ec.value()); }); });
+    }
+    ~udp_probe() { client->stop_client(); }
+    bool wait_count(std::size_t n) {
+        return got.wait([n](const auto& v) { return v.size() >= n; });
+    }
+};
+
+struct posix_udp {
+    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    posix_udp() {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    }
+    ~posix_udp() { ::close(fd); }
+    uint16_t port() const {
+        sockaddr_in a{};
+        socklen_t len = sizeof a;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        return ntohs(a.sin_port);
+    }
+    void send_to(const std::string& text, uint16_t port) const {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::sendto(fd, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    }
+    /// One datagram and its sender port (empty on timeout).
+    std::pair<std::string, uint16_t> receive() const {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 10000) != 1) return {};
+        char buf[65536];
+        sockaddr_in from{};
+        socklen_t len = sizeof from;
+        ssize_t n = ::recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+        return {std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0), ntohs(from.sin_port)};
+    }
+};
+
+}  // namespace
+
+TEST(Udp, ThousandRandomDatagramsRoundTrip) {
+    auto server = echo_server();
+    udp_probe p;
+    ASSERT_TRUE(p.client->start_client("127.0.0.1", server->port()).is_ok());
+    std::mt19937 rng(4);
+    std::size_t sent_with_handler = 0;
+    for (std::size_t i = 0; i < 1000; ++i) {
+        auto msg = test::random_bytes(1 + rng() % 65507, rng);
+        const test::bytes copy = msg;
+        auto r = p.client->send(std::move(msg), [&](std::error_code ec, std::size_t n) {
+            if (!ec) sent_with_handler += n;
+        });
+        ASSERT_TRUE(r.is_ok()) << r.error().message;
+        ASSERT_TRUE(p.wait_count(1)) << "echo " << i << " lost";
+        datagram last;
+        p.got.update([&](auto& v) {
+            last = v.back();
+            v.clear();
+        });
+        ASSERT_TRUE(last.first == copy) << "datagram " << i;
+        EXPECT_EQ(last.second.port, server->port());
+        EXPECT_EQ(last.second.address, "127.0.0.1");
+    }
+    EXPECT_EQ(p.client->stats().messages_in, 1000u);
+    EXPECT_EQ(server->stats().messages_in, 1000u);
+    EXPECT_EQ(sent_with_handler, p.client->stats().bytes_out);
+}
+
+TEST(Udp, SenderEndpointsForFiveClientsAndSendToReachesTheRightOne) {
+    auto server = std::make_shared<core::messaging_udp_server>("udp");
+    ASSERT_TRUE(server->set_options(loopback()).is_ok());
+    ASSERT_TRUE(server->start_server(0).is_ok());
+    test::watched<std::vector<datagram>> seen;  // set after start: takes effect
+    server->set_receive_callback([&](const std::vector<uint8_t>& d, const endpoint_info& from) {
+        seen.update([&](auto& v) { v.emplace_back(d, from); });
+    });
+    std::vector<std::unique_ptr<udp_probe>> clients;
+    for (int i = 0; i < 5; ++i) {
+        clients.push_back(std::make_unique<udp_probe>());
+        ASSERT_TRUE(clients.back()->client->start_client("127.0.0.1", server->port()).is_ok());
+        ASSERT_TRUE(clients.back()->client->send({static_cast<uint8_t>('0' + i)}).is_ok());
+        ASSERT_TRUE(seen.wait([i](const auto& v) { return v.size() == static_cast<std::size_t>(i) + 1; }));
+        const auto d = seen.get().back();
+        EXPECT_EQ(d.first, test::bytes{static_cast<uint8_t>('0' + i)});
+        EXPECT_EQ(d.second.address, "127.0.0.1");
+        EXPECT_EQ(d.second.port, clients.back()->client->local_port()) << "client " << i;
+    }
+    for (int i = 4; i >= 0; --i) {
+        const endpoint_info to{"127.0.0.1", clients[i]->client->local_port()};
+        ASSERT_TRUE(server->send_to(to, {'r', static_cast<uint8_t>('0' + i)}).is_ok());
+        ASSERT_TRUE(clients[i]->wait_count(1));
+        EXPECT_EQ(clients[i]->got.get().front().first, (test::bytes{'r', static_cast<uint8_t>('0' + i)}));
+    }
+    for (auto& c : clients) EXPECT_EQ(c->got.get().size(), 1u) << "exactly one reply each";
+}
+
+TEST(Udp, Ipv6Loopback) {
+    core::udp_options o;
+    o.bind_address = "::1";
+    auto server = std::make_shared<core::messaging_udp_server>("v6", o);
+    std::weak_ptr<core::messaging_udp_server> weak = server;
+    server->set_receive_callback([weak](const std::vector<uint8_t>& d, const endpoint_info& from) {
+        if (auto s = weak.lock()) (void)s->send_to(from, std::vector<uint8_t>(d));
+    });
+    if (server->start_server(0).is_err()) GTEST_SKIP() << "::1 is not available on this machine";
+    udp_probe p;
+    ASSERT_TRUE(p.client->start_client("::1", server->port()).is_ok());
+    ASSERT_TRUE(p.client->send({'s', 'i', 'x'}).is_ok());
+    ASSERT_TRUE(p.wait_count(1));
+    EXPECT_EQ(p.got.get().front().first, (test::bytes{'s', 'i', 'x'}));
+    EXPECT_EQ(p.got.get().front().second.address, "::1");
+}
+
+TEST(UdpBadInput, ErrorsBeforeAnythingIsSent) {
+    auto server = echo_server();
+    udp_probe p;
+    ASSERT_TRUE(p.client->start_client("127.0.0.1", server->port()).is_ok());
+    std::error_code seen;
+    auto r = p.client->send(test::bytes(65508, 1), [&](std::error_code ec, std::size_t) { seen = ec; });
+    EXPECT_EQ(r.error().code, error_codes::network_system::message_too_large);
+    EXPECT_EQ(seen.value(), error_codes::network_system::message_too_large);
+    EXPECT_EQ(p.client->stats().messages_out, 0u);
+    EXPECT_EQ(server->start_server(0).error().code, error_codes::network_system::server_already_running);
+    EXPECT_EQ(p.client->start_client("127.0.0.1", 1).error().code, error_codes::network_system::client_already_running);
+
+    core::messaging_udp_server second("second", loopback());
+    EXPECT_EQ(second.start_server(server->port()).error().code, error_codes::network_system::bind_failed);
+    EXPECT_EQ(second.send_to({"127.0.0.1", server->port()}, {1}).error().code, error_codes::network_system::server_not_started);
+
+    core::messaging_udp_client stopped("stopped");
+    EXPECT_EQ(stopped.send({1}).error().code, error_codes::network_system::client_not_started);
+    EXPECT_EQ(stopped.start_client("no-such-host.invalid", 9).error().code,
+              error_codes::network_system::address_resolution_failed);
+    EXPECT_EQ(stopped.start_client("", 9).error().code, error_codes::common_errors::invalid_argument);
+    ASSERT_TRUE(p.client->stop_client().is_ok());
+    EXPECT_EQ(p.client->send({1}).error().code, error_codes::network_system::client_not_started);
+}
+
+TEST(UdpBadInput, PortUnreachableIsReportedAndTheClientKeepsWorking) {
+    uint16_t closed_port = 0;
+    {
+        posix_udp gone;
+        closed_port = gone.port();
+    }
+    udp_probe p;
+    ASSERT_TRUE(p.client->start_client("127.0.0.1", closed_port).is_ok());
+    ASSERT_TRUE(p.client->send({'?'}).is_ok());
+    ASSERT_TRUE(p.errors.wait([](const auto& v) { return !v.empty(); }));
+    EXPECT_EQ(p.errors.get().front(), error_codes::network_system::connection_refused);
+    auto server = echo_server();
+    ASSERT_TRUE(p.client->set_target("127.0.0.1", server->port()).is_ok());
+    ASSERT_TRUE(p.client->send({'o', 'k'}).is_ok());
+    ASSERT_TRUE(p.wait_count(1));
+}
+
+TEST(UdpPosixPeer, PlainSocketWithOurServerAndOurClient) {
+    auto server = echo_server();
+    posix_udp peer;
+    peer.send_to("from a POSIX socket", server->port());
+    auto [echoed, from_port] = peer.receive();
+    EXPECT_EQ(echoed, "from a POSIX socket");
+    EXPECT_EQ(from_port, server->port());
+
+    udp_probe p;
+    ASSERT_TRUE(p.client->start_client("127.0.0.1", peer.port()).is_ok());
+    ASSERT_TRUE(p.client->send({'h', 'e', 'y'}).is_ok());
+    auto [got, client_port] = peer.receive();
+    EXPECT_EQ(got, "hey");
+    EXPECT_EQ(client_port, p.client->local_port());
+    peer.send_to("reply", client_port);
+    ASSERT_TRUE(p.wait_count(1));
+    EXPECT_EQ(p.got.get().front().first, (test::bytes{'r', 'e', 'p', 'l', 'y'}));
+    EXPECT_EQ(p.got.get().front().second.port, peer.port());
+}
