@@ -310,8 +310,56 @@ static void test_tls_arguments(void) {
     ns_tcp_client_free(client);
 }
 
+static void udp_echo(void *ud, const uint8_t *data, size_t len, const char *address, uint16_t port) {
+    ns_udp_server_send_to((ns_udp_server *)ud, address, port, data, len);
+}
+
+static void udp_receive(void *ud, const uint8_t *data, size_t len, const char *address, uint16_t port) {
+    shared *s = ud;
+    (void)address;
+    (void)port;
+    pthread_mutex_lock(&s->lock);
+    if (len < sizeof s->last) {
+        memcpy(s->last, data, len);
+        s->last_len = len;
+    }
+    ++s->messages;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void test_udp_echo(void) {
+    shared cli;
+    shared_init(&cli);
+    uint16_t port = 0;
+    ns_udp_server *server = ns_udp_server_new();
+    CHECK(ns_udp_server_start(NULL, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_udp_server_port(server, &port) == NS_ERR_SERVER_NOT_STARTED);
+    CHECK(ns_udp_server_set_bind_address(server, "127.0.0.1") == NS_OK);
+    CHECK(ns_udp_server_set_receive_callback(server, udp_echo, server, NULL) == NS_OK);
+    CHECK(ns_udp_server_start(server, 0) == NS_OK);
+    CHECK(ns_udp_server_port(server, &port) == NS_OK && port != 0);
+
+    ns_udp_client *client = ns_udp_client_new();
+    CHECK(ns_udp_client_send(client, (const uint8_t *)"x", 1) == NS_ERR_CLIENT_NOT_STARTED);
+    CHECK(ns_udp_client_set_receive_callback(client, udp_receive, &cli, NULL) == NS_OK);
+    CHECK(ns_udp_client_start(client, "127.0.0.1", port) == NS_OK);
+    static uint8_t big[65508];
+    CHECK(ns_udp_client_send(client, big, sizeof big) == NS_ERR_MESSAGE_TOO_LARGE);
+    CHECK(ns_udp_client_send(client, (const uint8_t *)"ping", 4) == NS_OK);
+    CHECK(wait_at_least(&cli, &cli.messages, 1));
+    CHECK(cli.last_len == 4 && memcmp(cli.last, "ping", 4) == 0);
+    ns_stats stats;
+    memset(&stats, 0, sizeof stats);
+    stats.struct_size = sizeof stats;
+    CHECK(ns_udp_client_get_stats(client, &stats) == NS_OK && stats.messages_out == 1 && stats.messages_in == 1);
+    ns_udp_client_free(client);
+    ns_udp_server_free(server);
+}
+
 int main(void) {
     test_log_callback();
+    test_udp_echo();
     test_tls_arguments();
     test_argument_checks();
     test_framed_echo_and_stop_in_callback();

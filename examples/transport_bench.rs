@@ -1,5 +1,6 @@
 //! TCP vs TLS on loopback, in one run: one-way throughput of 64 KiB messages (counted at the
-//! receiver) and the round trip of a 64 B echo (p50/p99).
+//! receiver) and the round trip of a 64 B echo (p50/p99); then UDP one-way datagram rates for
+//! 64 B and 1 KiB datagrams, counted at the receiver, with the loss.
 //! Run: cargo run --release --example transport_bench [-- <MiB per throughput run>]
 
 #[path = "../tests/support/certs.rs"]
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use network_system::tcp::{ClientConfig, ServerConfig, TcpClient, TcpServer};
 use network_system::tls::{ClientTlsConfig, PemSource, ServerTlsConfig};
+use network_system::udp::{UdpClient, UdpConfig, UdpServer};
 use network_system::{ErrorCode, Session};
 
 type Tls = Option<(ServerTlsConfig, ClientTlsConfig)>;
@@ -106,6 +108,54 @@ fn rtt(tls: &Tls, rounds: usize) -> (f64, f64) {
     (pct(0.50), pct(0.99))
 }
 
+/// Sends `count` datagrams of `size` bytes as fast as the socket takes them; returns
+/// (received per second at the receiver, sent, received, refused at send).
+fn udp_rate(size: usize, count: u64) -> (f64, u64, u64, u64) {
+    let server = UdpServer::new(UdpConfig {
+        bind_address: "127.0.0.1".into(),
+        recv_buffer_size: Some(8 << 20),
+        ..UdpConfig::default()
+    });
+    let received = Arc::new(AtomicU64::new(0));
+    let last = Arc::new(Mutex::new(Instant::now()));
+    let (r, l) = (received.clone(), last.clone());
+    server.set_handlers(|h| {
+        h.datagram = Some(Arc::new(move |_: &[u8], _| {
+            r.fetch_add(1, Ordering::Relaxed);
+            *l.lock().unwrap() = Instant::now();
+        }))
+    });
+    server.start(0).unwrap();
+    let client = UdpClient::new(UdpConfig {
+        send_buffer_size: Some(8 << 20),
+        ..UdpConfig::default()
+    });
+    client
+        .start("127.0.0.1", server.local_addr().unwrap().port())
+        .unwrap();
+    let payload = vec![1u8; size];
+    let (mut sent, mut refused) = (0u64, 0u64);
+    let start = Instant::now();
+    for _ in 0..count {
+        match client.send(&payload) {
+            Ok(()) => sent += 1,
+            Err(e) if e.code() == ErrorCode::SendQueueFull => refused += 1,
+            Err(e) => panic!("udp send: {e}"),
+        }
+    }
+    // Wait until everything arrived or nothing has arrived for 200 ms.
+    loop {
+        let quiet = last.lock().unwrap().elapsed() > Duration::from_millis(200);
+        if received.load(Ordering::Relaxed) >= sent || quiet {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let got = received.load(Ordering::Relaxed);
+    let secs = last.lock().unwrap().duration_since(start).as_secs_f64();
+    (got as f64 / secs, sent, got, refused)
+}
+
 fn main() {
     let mib: u64 = std::env::args()
         .nth(1)
@@ -129,5 +179,14 @@ fn main() {
         let mbps = throughput(&cfg, mib);
         let (p50, p99) = rtt(&cfg, 20_000);
         println!("{name:<11} {mbps:>22.0}   {p50:>12.1} / {p99:.1}");
+    }
+    println!();
+    println!("udp one-way   datagrams/s (received)   sent      received  lost   refused at send");
+    for size in [64usize, 1024] {
+        let (rate, sent, got, refused) = udp_rate(size, 1_000_000);
+        println!(
+            "{size:>5} B      {rate:>20.0}   {sent:>8}  {got:>8}  {:>5}  {refused}",
+            sent - got.min(sent)
+        );
     }
 }

@@ -21,6 +21,7 @@ static void on_connect(void *user_data, ns_tcp_session *session) {
 int main(int argc, char **argv) {
     uint16_t port = (uint16_t)(argc > 1 ? atoi(argv[1]) : 9000);
     ns_tcp_server *server = ns_tcp_server_new();
+    ns_tcp_server_set_bind_address(server, "127.0.0.1"); /* "0.0.0.0" accepts other machines */
     ns_tcp_server_set_connection_callback(server, on_connect, NULL, NULL);
     ns_tcp_server_set_receive_callback(server, on_receive, NULL, NULL);
     ns_result r = ns_tcp_server_start(server, port);

@@ -7,7 +7,9 @@
 
 int main(int argc, char** argv) {
     unsigned short port = argc > 1 ? static_cast<unsigned short>(std::atoi(argv[1])) : 9000;
-    auto server = std::make_shared<kcenon::network::core::messaging_server>("FirstServer");
+    kcenon::network::core::server_options options;
+    options.bind_address = "127.0.0.1";  // "0.0.0.0" (the default) accepts other machines
+    auto server = std::make_shared<kcenon::network::core::messaging_server>("FirstServer", options);
     server->set_receive_callback([](std::shared_ptr<kcenon::network::session::messaging_session> s,
                                       const std::vector<uint8_t>& data) {
         s->send_packet(std::vector<uint8_t>(data));  // echo

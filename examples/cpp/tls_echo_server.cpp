@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
     }
     unsigned short port = argc > 3 ? static_cast<unsigned short>(std::atoi(argv[3])) : 9443;
     auto server = std::make_shared<kcenon::network::core::secure_messaging_server>("TlsEchoServer", argv[1], argv[2]);
+    kcenon::network::core::server_options local;
+    local.bind_address = "127.0.0.1";  // "0.0.0.0" (the default) accepts other machines
+    (void)server->set_options(local);
     server->set_receive_callback([](std::shared_ptr<kcenon::network::session::secure_session> s,
                                     const std::vector<uint8_t>& data) { s->send_packet(std::vector<uint8_t>(data)); });
     server->set_connection_callback([](std::shared_ptr<kcenon::network::session::secure_session> s) {
