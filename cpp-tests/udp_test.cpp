@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -226,4 +228,88 @@ TEST(UdpPosixPeer, PlainSocketWithOurServerAndOurClient) {
     ASSERT_TRUE(p.wait_count(1));
     EXPECT_EQ(p.got.get().front().first, (test::bytes{'r', 'e', 'p', 'l', 'y'}));
     EXPECT_EQ(p.got.get().front().second.port, peer.port());
+}
+
+TEST(Udp, MulticastJoinAndReceiveOnLoopback) {
+    // Host-local only: joined on the loopback interface, sent through it with TTL 0.
+    auto server = std::make_shared<core::messaging_udp_server>("mcast", [] {
+        core::udp_options o;
+        o.bind_address = "0.0.0.0";  // a multicast receiver binds the wildcard address
+        return o;
+    }());
+    test::watched<std::vector<test::bytes>> got;
+    server->set_receive_callback([&](const std::vector<uint8_t>& d, const endpoint_info&) {
+        got.update([&](auto& v) { v.push_back(d); });
+    });
+    ASSERT_TRUE(server->start_server(0).is_ok());
+    if (auto r = server->join_multicast("239.255.78.83", "127.0.0.1"); r.is_err())
+        GTEST_SKIP() << "the kernel refuses IPv4 multicast on the loopback interface: " << r.error().message;
+    core::udp_options so;
+    so.multicast_ttl = 0;
+    so.multicast_interface = "127.0.0.1";
+    core::messaging_udp_client sender("mcast-sender", so);
+    ASSERT_TRUE(sender.start_client("239.255.78.83", server->port()).is_ok());
+    ASSERT_TRUE(sender.send({'g', 'r', 'o', 'u', 'p'}).is_ok());
+    if (!got.wait([](const auto& v) { return !v.empty(); }, std::chrono::seconds(2)))
+        GTEST_SKIP() << "joined, but this kernel does not loop multicast back on the loopback interface";
+    EXPECT_EQ(got.get().front(), (test::bytes{'g', 'r', 'o', 'u', 'p'}));
+    EXPECT_TRUE(server->leave_multicast("239.255.78.83", "127.0.0.1").is_ok());
+    EXPECT_EQ(server->join_multicast("127.0.0.1").error().code, error_codes::common_errors::invalid_argument);
+}
+
+TEST(Udp, Ipv6MulticastOnLoopback) {
+    core::udp_options o;
+    o.bind_address = "::";
+    auto server = std::make_shared<core::messaging_udp_server>("mcast6", o);
+    test::counter got;
+    server->set_receive_callback([&](const std::vector<uint8_t>&, const endpoint_info&) { got.update([](std::size_t& n) { ++n; }); });
+    if (server->start_server(0).is_err()) GTEST_SKIP() << "IPv6 is not available on this machine";
+    // ff01::/16 is interface-local scope: such datagrams never leave the machine.
+    if (auto r = server->join_multicast("ff01::4e53", "1"); r.is_err())
+        GTEST_SKIP() << "the kernel refuses IPv6 multicast on the loopback interface: " << r.error().message;
+    core::udp_options so;
+    so.multicast_interface = "1";
+    so.multicast_ttl = 1;
+    core::messaging_udp_client sender("mcast6-sender", so);
+    auto started = sender.start_client("ff01::4e53", server->port());
+    if (started.is_err()) GTEST_SKIP() << "cannot address ff01::4e53 here: " << started.error().message;
+    auto sent = sender.send({'6'});
+    if (sent.is_err()) GTEST_SKIP() << "the kernel cannot route IPv6 multicast on the loopback interface: " << sent.error().message;
+    if (!got.wait([](std::size_t n) { return n == 1; }, std::chrono::seconds(2)))
+        GTEST_SKIP() << "joined, but this kernel does not loop IPv6 multicast back on the loopback interface";
+}
+
+TEST(Udp, SlowCallbackQueuesDatagramsWithoutBlockingTheRuntime) {
+    auto slow = std::make_shared<core::messaging_udp_server>("slow", loopback());
+    std::mutex gate_mutex;
+    std::condition_variable gate;
+    bool open = false;
+    test::counter in_callback, delivered;
+    slow->set_receive_callback([&](const std::vector<uint8_t>&, const endpoint_info&) {
+        in_callback.update([](std::size_t& n) { ++n; });
+        std::unique_lock<std::mutex> lock(gate_mutex);
+        gate.wait(lock, [&] { return open; });  // the first call holds its worker until released
+        delivered.update([](std::size_t& n) { ++n; });
+    });
+    ASSERT_TRUE(slow->start_server(0).is_ok());
+    udp_probe sender;
+    ASSERT_TRUE(sender.client->start_client("127.0.0.1", slow->port()).is_ok());
+    ASSERT_TRUE(sender.client->send({0}).is_ok());
+    ASSERT_TRUE(in_callback.wait([](std::size_t n) { return n == 1; }));
+    for (int i = 1; i <= 100; ++i) ASSERT_TRUE(sender.client->send({static_cast<uint8_t>(i)}).is_ok());
+
+    // Meanwhile another server on the same runtime keeps answering.
+    auto other = echo_server();
+    udp_probe p;
+    ASSERT_TRUE(p.client->start_client("127.0.0.1", other->port()).is_ok());
+    ASSERT_TRUE(p.client->send({'p'}).is_ok());
+    ASSERT_TRUE(p.wait_count(1)) << "the runtime is blocked by one slow callback";
+
+    {
+        std::lock_guard<std::mutex> lock(gate_mutex);
+        open = true;
+    }
+    gate.notify_all();
+    ASSERT_TRUE(delivered.wait([](std::size_t n) { return n == 101; })) << "queued datagrams were lost";
+    EXPECT_EQ(slow->stats().dropped, 0u);
 }
