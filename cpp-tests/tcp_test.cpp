@@ -357,6 +357,20 @@ TEST(Tcp, ConcurrentSendsFromFourThreads) {
     EXPECT_EQ(next, std::vector<int>(threads, per_thread));
 }
 
+TEST(Tcp, SendBatchDeliversEachMessage) {
+    auto server = echo_server(test::loopback(framing::length_prefixed));
+    core::client_options co;
+    co.framing = framing::length_prefixed;
+    probe p(co);
+    ASSERT_TRUE(p.connect(server->port()));
+    std::vector<test::bytes> batch;
+    for (int i = 0; i < 500; ++i) batch.push_back(to_bytes("m" + std::to_string(i)));
+    ASSERT_TRUE(p.client->send_batch(batch).is_ok());
+    ASSERT_TRUE(p.messages.wait([](const auto& m) { return m.size() >= 500; }));
+    EXPECT_EQ(p.messages.get(), batch);
+    EXPECT_EQ(p.client->send_batch({}).error().code, error_codes::common_errors::invalid_argument);
+}
+
 TEST(Tcp, CallbacksSetAfterStartTakeEffect) {
     auto server = std::make_shared<core::messaging_server>("late", test::loopback());
     ASSERT_TRUE(server->start_server(0).is_ok());

@@ -234,6 +234,14 @@ ns_result ns_tcp_session_send(const struct ns_tcp_session *session,
                               const uint8_t *data,
                               size_t len);
 
+// Queues copies of `count` messages (`data[i]`, `len[i]` bytes) with one call: one lock and at
+// most one writer wake-up. All or nothing: on any error none is queued. Errors as
+// `ns_tcp_session_send` (-1 also for count 0 or a NULL/empty message).
+ns_result ns_tcp_session_send_batch(const struct ns_tcp_session *session,
+                                    const uint8_t *const *data,
+                                    const size_t *len,
+                                    size_t count);
+
 // Queues `data` without copying. The library owns the buffer from this call on, whatever
 // the result: it calls `free_fn(free_ctx)` exactly once (on failure, before returning) on
 // any thread. `free_fn` may be NULL for static data.
@@ -477,6 +485,12 @@ bool ns_tcp_client_is_connected(const struct ns_tcp_client *client);
 // Queues a copy of `data`; -603 when not connected (nothing is buffered), other errors as
 // `ns_tcp_session_send`.
 ns_result ns_tcp_client_send(const struct ns_tcp_client *client, const uint8_t *data, size_t len);
+
+// Queues `count` messages at once; see `ns_tcp_session_send_batch`. -603 when not connected.
+ns_result ns_tcp_client_send_batch(const struct ns_tcp_client *client,
+                                   const uint8_t *const *data,
+                                   const size_t *len,
+                                   size_t count);
 
 // Queues `data` without copying; ownership as in `ns_tcp_session_send_owned`.
 ns_result ns_tcp_client_send_owned(const struct ns_tcp_client *client,

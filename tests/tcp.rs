@@ -297,3 +297,38 @@ fn ipv6_loopback_echo() {
     client.send(b"over ipv6").unwrap();
     assert_eq!(collect(&rx, 9), b"over ipv6");
 }
+
+#[test]
+fn send_batch_is_framed_per_message_and_all_or_nothing() {
+    let (server, port) = server(Framing::LengthPrefixed);
+    echo(&server);
+    let mut config = ClientConfig::default();
+    config.conn.framing = Framing::LengthPrefixed;
+    config.conn.max_message_size = 100;
+    let client = TcpClient::new(config);
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    client.set_handlers(|h| {
+        h.data = Some(Arc::new(move |_: &Session, d: &[u8]| {
+            let _ = tx.lock().unwrap().send(d.to_vec());
+        }))
+    });
+    client.start_wait("127.0.0.1", port).unwrap();
+    let too_big = [0u8; 101];
+    let err = client.send_batch(&[b"a", &too_big, b"c"]).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::MessageTooLarge);
+    assert_eq!(
+        client.stats().messages_out,
+        0,
+        "nothing of a failed batch is queued"
+    );
+    assert_eq!(
+        client.send_batch(&[]).unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+    client.send_batch(&[b"one", b"two", b"three"]).unwrap();
+    for want in [&b"one"[..], b"two", b"three"] {
+        assert_eq!(rx.recv_timeout(WAIT).unwrap(), want);
+    }
+    assert_eq!(client.stats().messages_out, 3);
+}

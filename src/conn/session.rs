@@ -111,29 +111,61 @@ impl Session {
     /// Errors: empty data → `InvalidArgument`; closed → `ConnectionClosed`;
     /// over `max_message_size` (framed) → `MessageTooLarge`; queue full → `SendQueueFull`.
     pub fn send(&self, data: &[u8]) -> Result<()> {
-        let framed = self.0.opts.framing == Framing::LengthPrefixed;
-        let mut q = self.0.admit(data.len(), framed)?;
-        if framed {
-            framing::encode_into(&mut q.staged, data);
-        } else {
-            q.staged.extend_from_slice(data);
-        }
-        self.0.queued(q, data.len());
-        Ok(())
+        self.0.check(data.len())?;
+        let framed = self.0.framed();
+        self.0.enqueue(1, data.len(), |q| {
+            if framed {
+                framing::encode_into(&mut q.staged, data);
+            } else {
+                q.staged.extend_from_slice(data);
+            }
+        })
     }
 
     /// Queues `data` without copying it; same errors as [`send`](Self::send).
     pub fn send_bytes(&self, data: Bytes) -> Result<()> {
-        let framed = self.0.opts.framing == Framing::LengthPrefixed;
+        self.0.check(data.len())?;
+        let framed = self.0.framed();
         let len = data.len();
-        let mut q = self.0.admit(len, framed)?;
-        if framed {
-            q.staged.extend_from_slice(&(len as u32).to_be_bytes());
+        self.0.enqueue(1, len, |q| {
+            if framed {
+                q.staged.extend_from_slice(&(len as u32).to_be_bytes());
+            }
+            q.seal_staged();
+            q.ready.push_back(data);
+        })
+    }
+
+    /// Queues copies of several messages with one lock and at most one writer wake-up; all or
+    /// nothing: on any error none is queued. Errors as [`send`](Self::send) (an empty batch or
+    /// an empty message → `InvalidArgument`).
+    pub fn send_batch(&self, messages: &[&[u8]]) -> Result<()> {
+        if messages.is_empty() {
+            return Err(Error::new(ErrorCode::InvalidArgument, "empty batch"));
         }
-        q.seal_staged();
-        q.ready.push_back(data);
-        self.0.queued(q, len);
-        Ok(())
+        let mut payload = 0;
+        for m in messages {
+            self.0.check(m.len())?;
+            payload += m.len();
+        }
+        let framed = self.0.framed();
+        self.0.enqueue(messages.len() as u64, payload, |q| {
+            q.staged.reserve(
+                payload
+                    + if framed {
+                        HEADER_LEN * messages.len()
+                    } else {
+                        0
+                    },
+            );
+            for m in messages {
+                if framed {
+                    framing::encode_into(&mut q.staged, m);
+                } else {
+                    q.staged.extend_from_slice(m);
+                }
+            }
+        })
     }
 
     /// Starts a graceful close: no more sends are accepted, queued data is flushed for up to
@@ -191,15 +223,19 @@ impl Conn {
         self.lock_queue().bytes
     }
 
-    /// Checks a send of `len` payload bytes and returns the locked queue to append to.
-    fn admit(&self, len: usize, framed: bool) -> Result<MutexGuard<'_, SendQueue>> {
+    fn framed(&self) -> bool {
+        self.opts.framing == Framing::LengthPrefixed
+    }
+
+    /// Checks one message's size.
+    fn check(&self, len: usize) -> Result<()> {
         if len == 0 {
             return Err(Error::new(
                 ErrorCode::InvalidArgument,
                 "cannot send empty data",
             ));
         }
-        if framed && len > self.opts.max_message_size.min(u32::MAX as usize) {
+        if self.framed() && len > self.opts.max_message_size.min(u32::MAX as usize) {
             return Err(Error::new(
                 ErrorCode::MessageTooLarge,
                 format!(
@@ -208,14 +244,25 @@ impl Conn {
                 ),
             ));
         }
-        let q = self.lock_queue();
+        Ok(())
+    }
+
+    /// Appends `count` messages of `payload` bytes in all with `fill`, under the queue limit,
+    /// and wakes the writer if it waits.
+    fn enqueue(&self, count: u64, payload: usize, fill: impl FnOnce(&mut SendQueue)) -> Result<()> {
+        let wire = payload
+            + if self.framed() {
+                HEADER_LEN * count as usize
+            } else {
+                0
+            };
+        let mut q = self.lock_queue();
         if q.closed {
             return Err(Error::new(
                 ErrorCode::ConnectionClosed,
                 "the connection is closed",
             ));
         }
-        let wire = len + if framed { HEADER_LEN } else { 0 };
         if q.bytes > 0 && q.bytes + wire > self.opts.send_queue_limit {
             return Err(Error::new(
                 ErrorCode::SendQueueFull,
@@ -225,21 +272,20 @@ impl Conn {
                 ),
             ));
         }
-        Ok(q)
-    }
-
-    fn queued(&self, mut q: MutexGuard<'_, SendQueue>, payload: usize) {
-        let framed = self.opts.framing == Framing::LengthPrefixed;
-        q.bytes += payload + if framed { HEADER_LEN } else { 0 };
+        fill(&mut q);
+        q.bytes += wire;
         let wake = std::mem::take(&mut q.writer_waiting);
         drop(q);
-        self.counters.messages_out.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .messages_out
+            .fetch_add(count, Ordering::Relaxed);
         self.counters
             .bytes_out
             .fetch_add(payload as u64, Ordering::Relaxed);
         if wake {
             self.wake_writer.notify_one();
         }
+        Ok(())
     }
 
     pub(super) fn written(&self, n: usize) {

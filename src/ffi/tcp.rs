@@ -294,6 +294,38 @@ pub extern "C" fn ns_tcp_session_send(
     guard(|| handle(session, "session")?.0.send(bytes(data, len)?))
 }
 
+/// Queues copies of `count` messages (`data[i]`, `len[i]` bytes) with one call: one lock and at
+/// most one writer wake-up. All or nothing: on any error none is queued. Errors as
+/// `ns_tcp_session_send` (-1 also for count 0 or a NULL/empty message).
+#[no_mangle]
+pub extern "C" fn ns_tcp_session_send_batch(
+    session: *const ns_tcp_session,
+    data: *const *const u8,
+    len: *const usize,
+    count: usize,
+) -> ns_result {
+    guard(|| {
+        handle(session, "session")?
+            .0
+            .send_batch(&batch(data, len, count)?)
+    })
+}
+
+/// Borrows `count` (pointer, length) pairs as slices.
+fn batch<'a>(data: *const *const u8, len: *const usize, count: usize) -> Result<Vec<&'a [u8]>> {
+    if count == 0 || data.is_null() || len.is_null() {
+        return Err(invalid("empty batch or NULL arrays"));
+    }
+    // SAFETY: the caller guarantees `data` and `len` point to `count` elements each.
+    let (ptrs, lens) = unsafe {
+        (
+            std::slice::from_raw_parts(data, count),
+            std::slice::from_raw_parts(len, count),
+        )
+    };
+    ptrs.iter().zip(lens).map(|(&p, &n)| bytes(p, n)).collect()
+}
+
 /// Queues `data` without copying. The library owns the buffer from this call on, whatever
 /// the result: it calls `free_fn(free_ctx)` exactly once (on failure, before returning) on
 /// any thread. `free_fn` may be NULL for static data.
@@ -1035,6 +1067,21 @@ pub extern "C" fn ns_tcp_client_send(
     len: usize,
 ) -> ns_result {
     guard(|| handle(client, "client")?.0.send(bytes(data, len)?))
+}
+
+/// Queues `count` messages at once; see `ns_tcp_session_send_batch`. -603 when not connected.
+#[no_mangle]
+pub extern "C" fn ns_tcp_client_send_batch(
+    client: *const ns_tcp_client,
+    data: *const *const u8,
+    len: *const usize,
+    count: usize,
+) -> ns_result {
+    guard(|| {
+        handle(client, "client")?
+            .0
+            .send_batch(&batch(data, len, count)?)
+    })
 }
 
 /// Queues `data` without copying; ownership as in `ns_tcp_session_send_owned`.

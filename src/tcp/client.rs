@@ -137,6 +137,12 @@ impl TcpClient {
         self.with_session(|s| s.send(data))
     }
 
+    /// Queues several messages at once (one lock, one wake-up); all or nothing. See
+    /// [`Session::send_batch`].
+    pub fn send_batch(&self, messages: &[&[u8]]) -> Result<()> {
+        self.with_session(|s| s.send_batch(messages))
+    }
+
     /// Sends without copying; see [`send`](Self::send).
     pub fn send_bytes(&self, data: bytes::Bytes) -> Result<()> {
         self.with_session(|s| s.send_bytes(data))

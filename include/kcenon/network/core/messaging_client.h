@@ -62,6 +62,12 @@ public:
             "messaging_client");
     }
 
+    /// Queues several messages with one call (one lock, one writer wake-up); all or nothing.
+    [[nodiscard]] VoidResult send_batch(const std::vector<std::vector<uint8_t>>& messages) {
+        return network::detail::to_result(network::detail::send_messages(handle_, messages, ns_tcp_client_send_batch),
+                                          "messaging_client");
+    }
+
     [[nodiscard]] VoidResult start(std::string_view host, uint16_t port) { return start_client(host, port); }
     VoidResult stop() { return stop_client(); }
     [[nodiscard]] VoidResult send(std::vector<uint8_t>&& data) { return send_packet(std::move(data)); }

@@ -102,6 +102,20 @@ inline std::string session_alpn(const ns_tcp_session* s) {
     return ns_tcp_session_alpn(s, buf, sizeof buf) == NS_OK ? std::string(buf) : std::string();
 }
 
+/// Sends a batch of vectors through `send_batch(h, data[], len[], count)`.
+template <typename Handle, typename Batch>
+inline ns_result send_messages(Handle* h, const std::vector<std::vector<std::uint8_t>>& messages, Batch send_batch) {
+    std::vector<const std::uint8_t*> data;
+    std::vector<std::size_t> len;
+    data.reserve(messages.size());
+    len.reserve(messages.size());
+    for (const auto& m : messages) {
+        data.push_back(m.data());
+        len.push_back(m.size());
+    }
+    return send_batch(h, data.data(), len.data(), messages.size());
+}
+
 /// Below this size a send copies; above it the vector is handed over without a copy.
 constexpr std::size_t owned_send_threshold = 4096;
 

@@ -53,6 +53,12 @@ public:
                                                      ns_tcp_session_send_owned),
                                  "messaging_session");
     }
+    /// Queues several messages with one call (one lock, one writer wake-up); all or nothing.
+    [[nodiscard]] VoidResult send_batch(const std::vector<std::vector<uint8_t>>& messages) {
+        return detail::to_result(detail::send_messages(handle_, messages, ns_tcp_session_send_batch),
+                                 "messaging_session");
+    }
+
     /// Fire-and-forget send, as in the original; use send() to see errors.
     void send_packet(std::vector<uint8_t>&& data) { (void)send(std::move(data)); }
 
