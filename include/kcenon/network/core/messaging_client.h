@@ -165,7 +165,7 @@ private:
         });
     }
     static void on_receive_c(void* ud, ns_tcp_session*, const uint8_t* data, std::size_t len) {
-        detail::guarded([&] { network::detail::held<receive_callback_t>(ud)(std::vector<uint8_t>(data, data + len)); });
+        detail::guarded([&] { network::detail::held<receive_callback_t>(ud)(network::detail::received(data, len)); });
     }
 
     ns_tcp_client* handle_;

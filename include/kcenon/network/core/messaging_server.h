@@ -195,9 +195,9 @@ private:
             if (!raw) return;
             session::messaging_session::receive_callback_t own;
             if (raw->get(raw->receive_cb_, raw->has_receive_, own)) {
-                own(std::vector<uint8_t>(data, data + len));
+                own(network::detail::received(data, len));
             } else if (r.callback) {
-                r.callback(raw->shared_from_this(), std::vector<uint8_t>(data, data + len));
+                r.callback(raw->shared_from_this(), network::detail::received(data, len));
             }
         });
     }

@@ -51,7 +51,7 @@ inline VoidResult finish_send(ns_result code, std::size_t size, const interfaces
 inline void on_datagram(void* ud, const uint8_t* data, std::size_t len, const char* address, uint16_t port) {
     try {
         auto& cb = network::detail::held<interfaces::i_udp_client::receive_callback_t>(ud);
-        cb(std::vector<uint8_t>(data, data + len), interfaces::i_udp_client::endpoint_info{address, port});
+        cb(network::detail::received(data, len), interfaces::i_udp_client::endpoint_info{address, port});
     } catch (...) {
     }
 }

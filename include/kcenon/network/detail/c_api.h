@@ -102,6 +102,15 @@ inline std::string session_alpn(const ns_tcp_session* s) {
     return ns_tcp_session_alpn(s, buf, sizeof buf) == NS_OK ? std::string(buf) : std::string();
 }
 
+/// The received bytes as a `std::vector` (what the original's callbacks take), reusing one
+/// vector per thread: no allocation per message once it has grown. Valid during the callback,
+/// like every pointer the library hands out.
+inline const std::vector<std::uint8_t>& received(const std::uint8_t* data, std::size_t len) {
+    thread_local std::vector<std::uint8_t> buffer;
+    buffer.assign(data, data + len);
+    return buffer;
+}
+
 /// Sends a batch of vectors through `send_batch(h, data[], len[], count)`.
 template <typename Handle, typename Batch>
 inline ns_result send_messages(Handle* h, const std::vector<std::vector<std::uint8_t>>& messages, Batch send_batch) {

@@ -1,0 +1,796 @@
+// network_system_loadtest: end-to-end load tests written against the public C++ API, with an
+// optional baseline of plain POSIX sockets (blocking, writev batching) in the same run.
+//
+//   network_system_loadtest <throughput|rtt|connections|connect> [options]
+//     --transport tcp|tls|udp   (default tcp; connections: tcp only)
+//     --size BYTES --count N --connections C --framing framed|raw (default framed)
+//     --runs K (median of K runs, default 1)  --baseline  --json FILE  --certs DIR (tls)
+//
+// Figures are counted at the receiver. MB = 10^6 bytes.
+#include <kcenon/network/core/messaging_client.h>
+#include <kcenon/network/core/messaging_server.h>
+#include <kcenon/network/core/messaging_udp_client.h>
+#include <kcenon/network/core/messaging_udp_server.h>
+#include <kcenon/network/core/secure_messaging_client.h>
+#include <kcenon/network/core/secure_messaging_server.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace kcenon::network;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+// ---- options and results ------------------------------------------------------------------
+
+struct options {
+    std::string workload, transport = "tcp", json, certs;
+    std::size_t size = 0, count = 0, connections = 0;
+    bool framed = true, baseline = false;
+    int runs = 1;
+};
+
+struct metric {
+    std::string name, unit;
+    double ours = 0, baseline = -1;  // -1: not measured
+    bool higher_is_better = true;
+};
+
+[[noreturn]] void fail(const std::string& why) {
+    std::fprintf(stderr, "network_system_loadtest: %s\n", why.c_str());
+    std::exit(1);
+}
+
+double seconds_since(clock_type::time_point t) {
+    return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+/// Spins (yielding) until `done()` or `limit` seconds pass; false on timeout.
+template <typename F>
+bool wait_until(F done, double limit = 60) {
+    const auto start = clock_type::now();
+    while (!done()) {
+        if (seconds_since(start) > limit) return false;
+        std::this_thread::yield();
+    }
+    return true;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[v.size() / 2];
+}
+
+double percentile(const std::vector<double>& sorted, double p) {
+    if (sorted.empty()) return 0;
+    std::size_t i = static_cast<std::size_t>(p * static_cast<double>(sorted.size()));
+    return sorted[std::min(i, sorted.size() - 1)];
+}
+
+void raise_fd_limit() {
+    rlimit r{};
+    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = r.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &r);
+    }
+}
+
+// ---- our side: servers and clients of each transport --------------------------------------
+
+core::server_options tcp_server_options(const options& o) {
+    core::server_options s;
+    s.bind_address = "127.0.0.1";
+    s.framing = o.framed ? framing::length_prefixed : framing::raw;
+    s.max_connections = 100000;
+    return s;
+}
+
+std::shared_ptr<core::messaging_server> make_server(const options& o) {
+    if (o.transport == "tls") {
+        core::tls_server_options t;
+        static_cast<core::server_options&>(t) = tcp_server_options(o);
+        t.cert_file = o.certs + "/server.pem";
+        t.key_file = o.certs + "/server.key";
+        return std::make_shared<core::secure_messaging_server>("loadtest", t);
+    }
+    return std::make_shared<core::messaging_server>("loadtest", tcp_server_options(o));
+}
+
+std::shared_ptr<core::messaging_client> make_client(const options& o) {
+    if (o.transport == "tls") {
+        core::tls_client_options t;
+        t.framing = o.framed ? framing::length_prefixed : framing::raw;
+        t.use_system_roots = false;
+        t.ca_file = o.certs + "/ca.pem";
+        return std::make_shared<core::secure_messaging_client>("loadtest", t);
+    }
+    core::client_options c;
+    c.framing = o.framed ? framing::length_prefixed : framing::raw;
+    return std::make_shared<core::messaging_client>("loadtest", c);
+}
+
+/// Connects and waits for the connected callback (TLS: the handshake).
+void connect(const options& o, core::messaging_client& c, unsigned short port) {
+    std::atomic<bool> up{false};
+    c.set_connected_callback([&] { up = true; });
+    VoidResult r = o.transport == "tls" ? static_cast<core::secure_messaging_client&>(c).start_client("127.0.0.1", port)
+                                        : c.start_client("127.0.0.1", port);
+    if (r.is_err()) fail("connect: " + r.error().message);
+    if (!wait_until([&] { return up.load(); }, 20)) fail("connect timed out");
+    c.set_connected_callback(nullptr);
+}
+
+// ---- POSIX baseline helpers -------------------------------------------------------------------
+
+int posix_listen(unsigned short& port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 4096) != 0) fail("baseline listen");
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+    return fd;
+}
+
+int posix_connect(unsigned short port, int type = SOCK_STREAM) {
+    int fd = ::socket(AF_INET, type, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) fail("baseline connect");
+    int one = 1;
+    if (type == SOCK_STREAM) ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+bool write_all(int fd, const void* p, std::size_t n) {
+    const char* c = static_cast<const char*>(p);
+    while (n > 0) {
+        ssize_t w = ::write(fd, c, n);
+        if (w <= 0) return false;
+        c += w;
+        n -= static_cast<std::size_t>(w);
+    }
+    return true;
+}
+
+bool read_exact(int fd, void* p, std::size_t n) {
+    char* c = static_cast<char*>(p);
+    while (n > 0) {
+        ssize_t r = ::read(fd, c, n);
+        if (r <= 0) return false;
+        c += r;
+        n -= static_cast<std::size_t>(r);
+    }
+    return true;
+}
+
+/// writev of iovecs, handling partial writes.
+bool writev_all(int fd, std::vector<iovec> iov) {
+    std::size_t i = 0;
+    while (i < iov.size()) {
+        ssize_t w = ::writev(fd, iov.data() + i, static_cast<int>(std::min<std::size_t>(iov.size() - i, 1024)));
+        if (w <= 0) return false;
+        std::size_t n = static_cast<std::size_t>(w);
+        while (i < iov.size() && n >= iov[i].iov_len) n -= iov[i++].iov_len;
+        if (i < iov.size()) {
+            iov[i].iov_base = static_cast<char*>(iov[i].iov_base) + n;
+            iov[i].iov_len -= n;
+        }
+    }
+    return true;
+}
+
+// ---- throughput ---------------------------------------------------------------------------------
+
+/// One-way stream over TCP/TLS with our library; returns seconds until the receiver got all.
+double ours_stream(const options& o) {
+    const std::size_t per_client = o.count / o.connections;
+    const std::uint64_t goal = per_client * o.connections * o.size;
+    std::atomic<std::uint64_t> received{0};
+    auto server = make_server(o);
+    server->set_receive_callback([&](std::shared_ptr<session::messaging_session>, const std::vector<uint8_t>& d) {
+        received.fetch_add(d.size(), std::memory_order_relaxed);
+    });
+    if (auto r = server->start_server(0); r.is_err()) fail("server: " + r.error().message);
+    std::vector<std::shared_ptr<core::messaging_client>> clients;
+    for (std::size_t i = 0; i < o.connections; ++i) {
+        clients.push_back(make_client(o));
+        connect(o, *clients.back(), server->port());
+    }
+    const std::size_t batch = std::max<std::size_t>(1, std::min<std::size_t>(512, (256 * 1024) / o.size));
+    const std::vector<std::vector<uint8_t>> messages(batch, std::vector<uint8_t>(o.size, 0x5a));
+    const auto start = clock_type::now();
+    std::vector<std::thread> senders;
+    for (auto& c : clients) {
+        senders.emplace_back([&, c] {
+            for (std::size_t sent = 0; sent < per_client;) {
+                const std::size_t n = std::min(batch, per_client - sent);
+                VoidResult r = n == batch ? c->send_batch(messages)
+                                          : c->send_batch(std::vector<std::vector<uint8_t>>(messages.begin(), messages.begin() + static_cast<long>(n)));
+                if (r.is_ok()) {
+                    sent += n;
+                } else if (r.error().code == error_codes::network_system::send_queue_full) {
+                    // Backpressure: let the writer drain instead of spinning on a shared core.
+                    std::this_thread::sleep_for(std::chrono::microseconds(50));
+                } else {
+                    fail("send: " + r.error().message);
+                }
+            }
+        });
+    }
+    for (auto& t : senders) t.join();
+    if (!wait_until([&] { return received.load(std::memory_order_relaxed) >= goal; }, 120))
+        fail("throughput: the receiver did not get everything");
+    const double secs = seconds_since(start);
+    for (auto& c : clients) c->stop_client();
+    server->stop_server();
+    return secs;
+}
+
+/// The same stream with blocking POSIX sockets: writev of up to 64 messages per call.
+double posix_stream(const options& o) {
+    unsigned short port = 0;
+    int listener = posix_listen(port);
+    const std::size_t per_client = o.count / o.connections;
+    const std::size_t wire = o.size + (o.framed ? 4 : 0);
+    const std::uint64_t goal = per_client * o.connections * wire;
+    std::atomic<std::uint64_t> received{0};
+    std::vector<std::thread> readers;
+    std::thread acceptor([&] {
+        for (std::size_t i = 0; i < o.connections; ++i) {
+            int fd = ::accept(listener, nullptr, nullptr);
+            readers.emplace_back([&, fd] {
+                std::vector<char> buf(256 * 1024);
+                ssize_t n;
+                while ((n = ::read(fd, buf.data(), buf.size())) > 0) received.fetch_add(static_cast<std::uint64_t>(n));
+                ::close(fd);
+            });
+        }
+    });
+    std::vector<int> fds;
+    for (std::size_t i = 0; i < o.connections; ++i) fds.push_back(posix_connect(port));
+    acceptor.join();
+    const std::vector<uint8_t> payload(o.size, 0x5a);
+    const uint32_t header = htonl(static_cast<uint32_t>(o.size));
+    const std::size_t batch = std::max<std::size_t>(1, std::min<std::size_t>(64, (256 * 1024) / o.size));
+    const auto start = clock_type::now();
+    std::vector<std::thread> writers;
+    for (int fd : fds) {
+        writers.emplace_back([&, fd] {
+            for (std::size_t sent = 0; sent < per_client;) {
+                const std::size_t n = std::min(batch, per_client - sent);
+                std::vector<iovec> iov;
+                for (std::size_t k = 0; k < n; ++k) {
+                    if (o.framed) iov.push_back({const_cast<uint32_t*>(&header), 4});
+                    iov.push_back({const_cast<uint8_t*>(payload.data()), payload.size()});
+                }
+                if (!writev_all(fd, iov)) fail("baseline write");
+                sent += n;
+            }
+        });
+    }
+    for (auto& t : writers) t.join();
+    if (!wait_until([&] { return received.load() >= goal; }, 120)) fail("baseline: receiver incomplete");
+    const double secs = seconds_since(start);
+    for (int fd : fds) ::close(fd);
+    for (auto& t : readers) t.join();
+    ::close(listener);
+    return secs;
+}
+
+/// UDP one-way: returns {seconds, received}; datagrams refused at send are retried.
+std::pair<double, std::uint64_t> ours_udp_stream(const options& o) {
+    core::udp_options so;
+    so.bind_address = "127.0.0.1";
+    so.recv_buffer_size = 8u << 20;
+    core::messaging_udp_server server("loadtest", so);
+    std::atomic<std::uint64_t> received{0};
+    std::atomic<std::int64_t> last_ns{0};
+    server.set_receive_callback([&](const std::vector<uint8_t>&, const interfaces::i_udp_client::endpoint_info&) {
+        received.fetch_add(1, std::memory_order_relaxed);
+        last_ns.store(clock_type::now().time_since_epoch().count(), std::memory_order_relaxed);
+    });
+    if (auto r = server.start_server(0); r.is_err()) fail("udp server: " + r.error().message);
+    core::udp_options co;
+    co.send_buffer_size = 8u << 20;
+    core::messaging_udp_client client("loadtest", co);
+    if (auto r = client.start_client("127.0.0.1", server.port()); r.is_err()) fail("udp client: " + r.error().message);
+    const auto start = clock_type::now();
+    for (std::size_t i = 0; i < o.count;) {
+        VoidResult r = client.send(std::vector<uint8_t>(o.size, 0x5a));
+        if (r.is_ok()) ++i;
+        else if (r.error().code != error_codes::network_system::send_queue_full) fail("udp send: " + r.error().message);
+    }
+    // Until everything arrived or nothing arrived for 200 ms.
+    wait_until([&] {
+        const auto last = clock_type::time_point(clock_type::duration(last_ns.load()));
+        return received.load() >= o.count || (last_ns.load() != 0 && seconds_since(last) > 0.2);
+    });
+    const double secs = std::chrono::duration<double>(clock_type::time_point(clock_type::duration(last_ns.load())) - start).count();
+    return {secs, received.load()};
+}
+
+std::pair<double, std::uint64_t> posix_udp_stream(const options& o) {
+    int rx = ::socket(AF_INET, SOCK_DGRAM, 0);
+    int big = 8 << 20;
+    ::setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(rx, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(rx, reinterpret_cast<sockaddr*>(&a), &len);
+    timeval tv{0, 200000};
+    ::setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::atomic<std::uint64_t> received{0};
+    clock_type::time_point last{};
+    std::thread reader([&] {
+        std::vector<char> buf(65536);
+        while (::recv(rx, buf.data(), buf.size(), 0) > 0) {
+            received.fetch_add(1);
+            last = clock_type::now();
+        }
+    });
+    int tx = posix_connect(ntohs(a.sin_port), SOCK_DGRAM);
+    const std::vector<uint8_t> payload(o.size, 0x5a);
+    const auto start = clock_type::now();
+    for (std::size_t i = 0; i < o.count; ++i) ::send(tx, payload.data(), payload.size(), 0);
+    reader.join();  // ends 200 ms after the last datagram
+    ::close(tx);
+    ::close(rx);
+    return {std::chrono::duration<double>(last - start).count(), received.load()};
+}
+
+std::vector<metric> throughput(const options& o) {
+    std::vector<metric> out;
+    if (o.transport == "udp") {
+        std::vector<double> ours, base;
+        std::uint64_t lost = 0, base_lost = 0;
+        for (int r = 0; r < o.runs; ++r) {
+            auto [secs, got] = ours_udp_stream(o);
+            ours.push_back(static_cast<double>(got) / secs);
+            lost += o.count - std::min<std::uint64_t>(got, o.count);
+            if (o.baseline) {
+                auto [bsecs, bgot] = posix_udp_stream(o);
+                base.push_back(static_cast<double>(bgot) / bsecs);
+                base_lost += o.count - std::min<std::uint64_t>(bgot, o.count);
+            }
+        }
+        out.push_back({"datagrams/s received", "dgram/s", median(ours), o.baseline ? median(base) : -1});
+        out.push_back({"datagrams lost (all runs)", "dgram", static_cast<double>(lost), o.baseline ? static_cast<double>(base_lost) : -1, false});
+        return out;
+    }
+    std::vector<double> ours, base;
+    for (int r = 0; r < o.runs; ++r) {
+        ours.push_back(ours_stream(o));
+        if (o.baseline) base.push_back(posix_stream(o));
+    }
+    const double n = static_cast<double>(o.count / o.connections * o.connections);
+    const double mb = n * static_cast<double>(o.size) / 1e6;
+    out.push_back({"messages/s", "msg/s", n / median(ours), o.baseline ? n / median(base) : -1});
+    out.push_back({"payload MB/s", "MB/s", mb / median(ours), o.baseline ? mb / median(base) : -1});
+    return out;
+}
+
+// ---- rtt --------------------------------------------------------------------------------------
+
+std::vector<double> ours_rtt(const options& o) {
+    std::vector<double> samples;
+    std::atomic<std::uint64_t> echoed{0};
+    const std::vector<uint8_t> msg(o.size, 7);
+    auto measure = [&](const std::function<bool()>& send) {
+        for (std::size_t i = 0; i < o.count + 100; ++i) {
+            const auto expected = echoed.load() + o.size;
+            const auto t = clock_type::now();
+            if (!send()) fail("rtt send failed");
+            if (!wait_until([&] { return echoed.load(std::memory_order_acquire) >= expected; }, 10)) fail("rtt: echo lost");
+            if (i >= 100) samples.push_back(seconds_since(t) * 1e6);
+        }
+    };
+    if (o.transport == "udp") {
+        core::udp_options so;
+        so.bind_address = "127.0.0.1";
+        auto server = std::make_shared<core::messaging_udp_server>("rtt", so);
+        core::messaging_udp_server* raw = server.get();
+        server->set_receive_callback([raw](const std::vector<uint8_t>& d, const interfaces::i_udp_client::endpoint_info& from) {
+            (void)raw->send_to(from, std::vector<uint8_t>(d));
+        });
+        if (server->start_server(0).is_err()) fail("udp rtt server");
+        core::messaging_udp_client client("rtt");
+        client.set_receive_callback([&](const std::vector<uint8_t>& d, const interfaces::i_udp_client::endpoint_info&) {
+            echoed.fetch_add(d.size(), std::memory_order_release);
+        });
+        if (client.start_client("127.0.0.1", server->port()).is_err()) fail("udp rtt client");
+        measure([&] { return client.send(std::vector<uint8_t>(msg)).is_ok(); });
+        return samples;
+    }
+    options raw_opts = o;
+    raw_opts.framed = false;
+    auto server = make_server(raw_opts);
+    server->set_receive_callback([](std::shared_ptr<session::messaging_session> s, const std::vector<uint8_t>& d) {
+        s->send_packet(std::vector<uint8_t>(d));
+    });
+    if (server->start_server(0).is_err()) fail("rtt server");
+    auto client = make_client(raw_opts);
+    client->set_receive_callback([&](const std::vector<uint8_t>& d) { echoed.fetch_add(d.size(), std::memory_order_release); });
+    connect(raw_opts, *client, server->port());
+    measure([&] { return client->send_packet(std::vector<uint8_t>(msg)).is_ok(); });
+    client->stop_client();
+    server->stop_server();
+    return samples;
+}
+
+std::vector<double> posix_rtt(const options& o) {
+    std::vector<double> samples;
+    const bool udp = o.transport == "udp";
+    unsigned short port = 0;
+    int listener = -1;
+    std::thread echo;
+    if (udp) {
+        listener = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        socklen_t len = sizeof a;
+        ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
+        port = ntohs(a.sin_port);
+        echo = std::thread([&, n = o.count + 100] {
+            char buf[65536];
+            for (std::size_t i = 0; i < n; ++i) {
+                sockaddr_in from{};
+                socklen_t fl = sizeof from;
+                ssize_t r = ::recvfrom(listener, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &fl);
+                if (r <= 0) break;
+                ::sendto(listener, buf, static_cast<std::size_t>(r), 0, reinterpret_cast<sockaddr*>(&from), fl);
+            }
+        });
+    } else {
+        listener = posix_listen(port);
+        echo = std::thread([&] {
+            int fd = ::accept(listener, nullptr, nullptr);
+            int one = 1;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            std::vector<char> buf(65536);
+            ssize_t n;
+            while ((n = ::read(fd, buf.data(), buf.size())) > 0) write_all(fd, buf.data(), static_cast<std::size_t>(n));
+            ::close(fd);
+        });
+    }
+    int fd = posix_connect(port, udp ? SOCK_DGRAM : SOCK_STREAM);
+    std::vector<char> msg(o.size, 7), back(o.size);
+    for (std::size_t i = 0; i < o.count + 100; ++i) {
+        const auto t = clock_type::now();
+        if (udp) {
+            ::send(fd, msg.data(), msg.size(), 0);
+            ::recv(fd, back.data(), back.size(), 0);
+        } else if (!write_all(fd, msg.data(), msg.size()) || !read_exact(fd, back.data(), back.size())) {
+            fail("baseline rtt");
+        }
+        if (i >= 100) samples.push_back(seconds_since(t) * 1e6);
+    }
+    ::close(fd);
+    echo.join();
+    ::close(listener);
+    return samples;
+}
+
+std::vector<metric> rtt(const options& o) {
+    auto ours = ours_rtt(o);
+    std::vector<double> base;
+    if (o.baseline) base = posix_rtt(o);
+    std::sort(ours.begin(), ours.end());
+    std::sort(base.begin(), base.end());
+    std::vector<metric> out;
+    for (auto [name, p] : std::vector<std::pair<std::string, double>>{{"p50", 0.50}, {"p95", 0.95}, {"p99", 0.99}, {"p99.9", 0.999}, {"max", 1.0}})
+        out.push_back({"round trip " + name, "us", percentile(ours, p), o.baseline ? percentile(base, p) : -1, false});
+    return out;
+}
+
+// ---- connections: idle connections held by a server in a child process ------------------
+
+long rss_kb(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+    return -1;
+}
+
+/// Forks a server child (ours or POSIX) holding connections; returns per-connection RSS in bytes.
+double idle_connections(const options& o, bool baseline) {
+    int to_child[2], from_child[2];
+    if (::pipe(to_child) != 0 || ::pipe(from_child) != 0) fail("pipe");
+    pid_t pid = ::fork();
+    if (pid < 0) fail("fork");
+    if (pid == 0) {
+        ::close(to_child[1]);
+        ::close(from_child[0]);
+        unsigned short port = 0;
+        std::atomic<std::size_t> held{0};
+        std::shared_ptr<core::messaging_server> server;
+        std::vector<int> fds;
+        std::thread acceptor;
+        int listener = -1;
+        if (baseline) {
+            listener = posix_listen(port);
+            acceptor = std::thread([&] {
+                for (;;) {
+                    int fd = ::accept(listener, nullptr, nullptr);
+                    if (fd < 0) break;
+                    fds.push_back(fd);
+                    held.fetch_add(1);
+                }
+            });
+        } else {
+            server = std::make_shared<core::messaging_server>("idle", tcp_server_options(o));
+            if (server->start_server(0).is_err()) std::_Exit(2);
+            port = server->port();
+        }
+        std::string reply = std::to_string(port) + "\n";
+        write_all(from_child[1], reply.data(), reply.size());
+        char cmd;
+        while (::read(to_child[0], &cmd, 1) == 1) {
+            const std::size_t n = baseline ? held.load() : server->connection_count();
+            reply = std::to_string(n) + "\n";
+            write_all(from_child[1], reply.data(), reply.size());
+        }
+        std::_Exit(0);  // skip destructors: the parent has what it needs
+    }
+    ::close(to_child[0]);
+    ::close(from_child[1]);
+    auto ask = [&](char c) {
+        if (::write(to_child[1], &c, 1) != 1) fail("child gone");
+        std::string line;
+        char ch;
+        while (::read(from_child[0], &ch, 1) == 1 && ch != '\n') line += ch;
+        return std::stoul(line);
+    };
+    std::string first;
+    char ch;
+    while (::read(from_child[0], &ch, 1) == 1 && ch != '\n') first += ch;
+    const unsigned short port = static_cast<unsigned short>(std::stoul(first));
+    // Warm up (runtime threads, first allocations), then measure from there.
+    std::vector<int> fds;
+    for (int i = 0; i < 16; ++i) fds.push_back(posix_connect(port));
+    wait_until([&] { return ask('?') >= 16; }, 20);
+    const long before = rss_kb(pid);
+    for (std::size_t i = 16; i < o.count + 16; ++i) fds.push_back(posix_connect(port));
+    if (!wait_until([&] { return ask('?') >= o.count + 16; }, 60)) fail("not every connection was accepted");
+    const long after = rss_kb(pid);
+    for (int fd : fds) ::close(fd);
+    ::close(to_child[1]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return static_cast<double>(after - before) * 1024.0 / static_cast<double>(o.count);
+}
+
+std::vector<metric> connections(const options& o) {
+    if (o.transport != "tcp") fail("connections: tcp only");
+    std::vector<double> ours, base;
+    for (int r = 0; r < o.runs; ++r) {
+        ours.push_back(idle_connections(o, false));
+        if (o.baseline) base.push_back(idle_connections(o, true));
+    }
+    return {{"server RSS per idle connection", "bytes", median(ours), o.baseline ? median(base) : -1, false},
+            {"idle connections accepted", "conn", static_cast<double>(o.count), o.baseline ? static_cast<double>(o.count) : -1}};
+}
+
+// ---- connect: establishment rate and latency to the first echo -----------------------------
+
+std::vector<double> ours_connect(const options& o, double& rate) {
+    auto server = make_server(o);
+    server->set_receive_callback([](std::shared_ptr<session::messaging_session> s, const std::vector<uint8_t>& d) {
+        s->send_packet(std::vector<uint8_t>(d));
+    });
+    if (server->start_server(0).is_err()) fail("connect server");
+    const unsigned short port = server->port();
+    std::vector<std::vector<double>> per_thread(o.connections);
+    const std::size_t per = o.count / o.connections;
+    const auto start = clock_type::now();
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < o.connections; ++t) {
+        threads.emplace_back([&, t] {
+            for (std::size_t i = 0; i < per; ++i) {
+                const auto t0 = clock_type::now();
+                auto c = make_client(o);
+                std::atomic<std::size_t> got{0};
+                c->set_receive_callback([&](const std::vector<uint8_t>& d) { got.fetch_add(d.size()); });
+                connect(o, *c, port);
+                if (c->send_packet(std::vector<uint8_t>(o.size, 1)).is_err()) fail("connect: send");
+                if (!wait_until([&] { return got.load() >= o.size; }, 10)) fail("connect: no echo");
+                per_thread[t].push_back(seconds_since(t0) * 1e6);
+                c->stop_client();
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    rate = static_cast<double>(per * o.connections) / seconds_since(start);
+    server->stop_server();
+    std::vector<double> all;
+    for (auto& v : per_thread) all.insert(all.end(), v.begin(), v.end());
+    return all;
+}
+
+std::vector<double> posix_connect_latency(const options& o, double& rate) {
+    unsigned short port = 0;
+    int listener = posix_listen(port);
+    std::atomic<bool> stop{false};
+    std::thread acceptor([&] {
+        for (;;) {
+            int fd = ::accept(listener, nullptr, nullptr);
+            if (fd < 0 || stop) {
+                if (fd >= 0) ::close(fd);
+                break;
+            }
+            std::thread([fd] {
+                char buf[65536];
+                ssize_t n;
+                while ((n = ::read(fd, buf, sizeof buf)) > 0) write_all(fd, buf, static_cast<std::size_t>(n));
+                ::close(fd);
+            }).detach();
+        }
+    });
+    std::vector<std::vector<double>> per_thread(o.connections);
+    const std::size_t per = o.count / o.connections;
+    const auto start = clock_type::now();
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < o.connections; ++t) {
+        threads.emplace_back([&, t] {
+            std::vector<char> msg(o.size, 1), back(o.size);
+            for (std::size_t i = 0; i < per; ++i) {
+                const auto t0 = clock_type::now();
+                int fd = posix_connect(port);
+                if (!write_all(fd, msg.data(), msg.size()) || !read_exact(fd, back.data(), back.size())) fail("baseline connect echo");
+                per_thread[t].push_back(seconds_since(t0) * 1e6);
+                ::close(fd);
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    rate = static_cast<double>(per * o.connections) / seconds_since(start);
+    stop = true;
+    ::close(posix_connect(port));
+    acceptor.join();
+    ::close(listener);
+    std::vector<double> all;
+    for (auto& v : per_thread) all.insert(all.end(), v.begin(), v.end());
+    return all;
+}
+
+std::vector<metric> connect_workload(const options& o) {
+    if (o.transport == "udp") fail("connect: tcp or tls");
+    double rate = 0, base_rate = -1;
+    auto ours = ours_connect(o, rate);
+    std::vector<double> base;
+    if (o.baseline) base = posix_connect_latency(o, base_rate);
+    std::sort(ours.begin(), ours.end());
+    std::sort(base.begin(), base.end());
+    return {{"connections/s (to first echo)", "conn/s", rate, base_rate},
+            {"connect to first echo p50", "us", percentile(ours, 0.5), o.baseline ? percentile(base, 0.5) : -1, false},
+            {"connect to first echo p99", "us", percentile(ours, 0.99), o.baseline ? percentile(base, 0.99) : -1, false}};
+}
+
+// ---- output -------------------------------------------------------------------------------------
+
+std::string describe(const options& o) {
+    std::ostringstream s;
+    s << o.workload << " " << o.transport;
+    if (o.workload != "connections") s << " " << o.size << " B";
+    if (o.transport != "udp" && o.workload == "throughput") s << (o.framed ? " framed" : " raw");
+    s << " x" << o.count;
+    if (o.connections > 1) s << " over " << o.connections << (o.workload == "connect" ? " threads" : " conns");
+    return s.str();
+}
+
+std::string number(double v) {
+    char buf[64];
+    if (v < 0) return "-";
+    if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
+    else if (v >= 1e4) std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
+    else std::snprintf(buf, sizeof buf, "%.1f", v);
+    return buf;
+}
+
+void report(const options& o, const std::vector<metric>& metrics) {
+    std::printf("%s%s\n", describe(o).c_str(), o.runs > 1 ? (" (median of " + std::to_string(o.runs) + " runs)").c_str() : "");
+    std::printf("  %-34s %14s %14s %8s\n", "metric", "ours", "baseline", "ratio");
+    for (const auto& m : metrics) {
+        std::string ratio = "-";
+        if (m.baseline > 0) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.2fx", m.ours / m.baseline);
+            ratio = buf;
+        }
+        std::printf("  %-34s %14s %14s %8s  (%s, %s better)\n", m.name.c_str(), number(m.ours).c_str(), number(m.baseline).c_str(),
+                    ratio.c_str(), m.unit.c_str(), m.higher_is_better ? "higher" : "lower");
+    }
+    if (!o.json.empty()) {
+        std::ofstream out(o.json, std::ios::app);
+        out << "{\"workload\":\"" << o.workload << "\",\"transport\":\"" << o.transport << "\",\"size\":" << o.size
+            << ",\"count\":" << o.count << ",\"connections\":" << o.connections << ",\"framed\":" << (o.framed ? "true" : "false")
+            << ",\"runs\":" << o.runs << ",\"metrics\":[";
+        for (std::size_t i = 0; i < metrics.size(); ++i) {
+            const auto& m = metrics[i];
+            out << (i ? "," : "") << "{\"name\":\"" << m.name << "\",\"unit\":\"" << m.unit << "\",\"ours\":" << m.ours;
+            if (m.baseline >= 0) out << ",\"baseline\":" << m.baseline << ",\"ratio\":" << (m.baseline > 0 ? m.ours / m.baseline : 0);
+            out << "}";
+        }
+        out << "]}\n";
+    }
+}
+
+options parse(int argc, char** argv) {
+    options o;
+    if (argc < 2) fail("usage: network_system_loadtest <throughput|rtt|connections|connect> [--transport tcp|tls|udp] "
+                       "[--size B] [--count N] [--connections C] [--framing framed|raw] [--runs K] [--baseline] [--json FILE] [--certs DIR]");
+    o.workload = argv[1];
+    for (int i = 2; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) fail(a + " needs a value");
+            return argv[++i];
+        };
+        if (a == "--transport") o.transport = value();
+        else if (a == "--size") o.size = std::stoul(value());
+        else if (a == "--count") o.count = std::stoul(value());
+        else if (a == "--connections") o.connections = std::stoul(value());
+        else if (a == "--framing") o.framed = value() == "framed";
+        else if (a == "--runs") o.runs = std::max(1, std::stoi(value()));
+        else if (a == "--baseline") o.baseline = true;
+        else if (a == "--json") o.json = value();
+        else if (a == "--certs") o.certs = value();
+        else fail("unknown option " + a);
+    }
+    const std::map<std::string, std::size_t> counts{{"throughput", 1000000}, {"rtt", 20000}, {"connections", 10000}, {"connect", 2000}};
+    if (!counts.count(o.workload)) fail("unknown workload " + o.workload);
+    if (o.transport != "tcp" && o.transport != "tls" && o.transport != "udp") fail("unknown transport " + o.transport);
+    if (o.transport == "tls" && o.certs.empty()) fail("--transport tls needs --certs DIR (ca.pem, server.pem, server.key)");
+    if (o.count == 0) o.count = counts.at(o.workload);
+    if (o.size == 0) o.size = 64;
+    if (o.connections == 0) o.connections = o.workload == "connect" ? 2 : 1;
+    return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const options o = parse(argc, argv);
+    raise_fd_limit();
+    std::vector<metric> m;
+    if (o.workload == "throughput") m = throughput(o);
+    else if (o.workload == "rtt") m = rtt(o);
+    else if (o.workload == "connections") m = connections(o);
+    else m = connect_workload(o);
+    report(o, m);
+    return 0;
+}
