@@ -16,6 +16,7 @@ pub(crate) use handlers::HandlerSlot;
 pub use handlers::{DataFn, ErrorFn, Handlers, SessionFn};
 pub(crate) use io::run;
 pub(crate) use lifecycle::Lifecycle;
+pub(crate) use session::DirectWrite;
 pub use session::Session;
 
 /// How bytes on a connection are cut into messages.

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use tokio::sync::{watch, Notify};
 
 use super::framing::{self, HEADER_LEN};
@@ -26,6 +26,15 @@ pub(super) struct SendQueue {
     pub closed: bool,
     /// The writer found the queue empty and waits for a wake-up.
     pub writer_waiting: bool,
+    /// Writes to the socket from the sending thread while the writer is idle (plain TCP).
+    direct: Option<Arc<dyn DirectWrite>>,
+}
+
+/// A transport that can take a non-blocking write from any thread (plain TCP). With it, a send
+/// that finds the writer idle writes at once instead of waking the writer task.
+pub(crate) trait DirectWrite: Send + Sync {
+    /// Writes what the socket takes now; `WouldBlock` when it takes nothing.
+    fn try_send(&self, data: &[u8]) -> std::io::Result<usize>;
 }
 
 impl SendQueue {
@@ -200,6 +209,11 @@ impl Session {
         let _ = self.0.closing().wait_for(|c| *c).await;
     }
 
+    /// Enables writes from the sending thread while the writer is idle (plain TCP).
+    pub(crate) fn set_direct(&self, direct: Arc<dyn DirectWrite>) {
+        self.0.lock_queue().direct = Some(direct);
+    }
+
     pub(crate) fn counters(&self) -> &Counters {
         &self.0.counters
     }
@@ -273,8 +287,17 @@ impl Conn {
             ));
         }
         fill(&mut q);
-        q.bytes += wire;
-        let wake = std::mem::take(&mut q.writer_waiting);
+        let mut written = 0;
+        if q.bytes == 0 && q.writer_waiting && q.ready.is_empty() {
+            // Nothing queued or in flight and the writer parked: write now, from this thread.
+            // Errors are left to the writer, which reports them.
+            if let Some(direct) = &q.direct {
+                written = direct.try_send(&q.staged).unwrap_or(0);
+            }
+            q.staged.advance(written);
+        }
+        q.bytes += wire - written;
+        let wake = q.bytes > 0 && std::mem::take(&mut q.writer_waiting);
         drop(q);
         self.counters
             .messages_out
@@ -294,7 +317,11 @@ impl Conn {
     }
 
     pub(super) fn begin_close(&self) {
-        self.lock_queue().closed = true;
+        {
+            let mut q = self.lock_queue();
+            q.closed = true;
+            q.direct = None;
+        }
         self.closing.send_replace(true);
         self.wake_writer.notify_one();
     }

@@ -364,7 +364,7 @@ async fn serve(
     match established {
         Established::Plain(stream) => {
             tell(first, Ok(()));
-            let (reader, writer) = stream.into_split();
+            let (reader, writer) = super::split_plain(stream, &session);
             conn::run(session.clone(), reader, writer, handlers, closed).await;
         }
         Established::Tls(stream, info) => {

@@ -8,12 +8,18 @@ pub use client::TcpClient;
 pub use config::{ClientConfig, ReconnectPolicy, ServerConfig};
 pub use server::TcpServer;
 
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use socket2::{SockRef, TcpKeepalive};
+use tokio::io::AsyncWrite;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
-use crate::conn::ConnOptions;
+use crate::conn::{ConnOptions, DirectWrite, Session};
 use crate::error::{Error, ErrorCode, Result};
 
 /// Applies the per-connection socket options.
@@ -26,6 +32,70 @@ fn tune(stream: &TcpStream, opts: &ConnOptions) -> std::io::Result<()> {
         SockRef::from(stream).set_tcp_keepalive(&ka)?;
     }
     Ok(())
+}
+
+/// A plain TCP write half shared by the writer task and the direct-write path of `send`.
+pub(crate) struct SharedWrite(Arc<OwnedWriteHalf>);
+
+impl DirectWrite for OwnedWriteHalf {
+    fn try_send(&self, data: &[u8]) -> io::Result<usize> {
+        // The plain non-blocking syscall (tokio's try_write would refuse until its reactor has
+        // seen the socket writable); MSG_NOSIGNAL: a reset peer is an error, not a signal.
+        SockRef::from(self.as_ref()).send_with_flags(data, libc::MSG_NOSIGNAL)
+    }
+}
+
+impl AsyncWrite for SharedWrite {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let stream: &TcpStream = (*self.0).as_ref();
+        loop {
+            ready!(stream.poll_write_ready(cx))?;
+            match stream.try_write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                other => return Poll::Ready(other),
+            }
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let stream: &TcpStream = (*self.0).as_ref();
+        loop {
+            ready!(stream.poll_write_ready(cx))?;
+            match stream.try_write_vectored(bufs) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                other => return Poll::Ready(other),
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let stream: &TcpStream = (*self.0).as_ref();
+        Poll::Ready(SockRef::from(stream).shutdown(std::net::Shutdown::Write))
+    }
+}
+
+/// Splits a plain TCP stream for `conn::run` and enables the session's direct writes.
+pub(crate) fn split_plain(stream: TcpStream, session: &Session) -> (OwnedReadHalf, SharedWrite) {
+    let (reader, writer) = stream.into_split();
+    let writer = Arc::new(writer);
+    session.set_direct(writer.clone());
+    (reader, SharedWrite(writer))
 }
 
 /// Rejects host names that cannot resolve, before any lookup is made.

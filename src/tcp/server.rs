@@ -310,7 +310,7 @@ fn admit(
         let handlers = &inner.ep.handlers;
         match tls {
             None => {
-                let (reader, writer) = stream.into_split();
+                let (reader, writer) = super::split_plain(stream, &session);
                 conn::run(session.clone(), reader, writer, handlers, closed).await;
             }
             Some(acceptor) => {
