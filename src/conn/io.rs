@@ -35,25 +35,20 @@ pub(crate) async fn run<R, W>(
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let writer_task = {
-        let session = session.clone();
-        tokio::spawn(async move { write_loop(session.conn(), writer).await })
-    };
-    let mut cache = slot.snapshot();
-    if let Some(f) = &slot.get(&mut cache).connected {
-        runtime::invoke("connected", || f(&session));
-    }
-    let read_error = read_loop(&session, reader, slot, &mut cache).await;
     let conn = session.conn();
-    conn.begin_close();
-    let write_error = match writer_task.await {
-        Ok(result) => result.err(),
-        Err(join) => Some(Error::new(
-            ErrorCode::InternalError,
-            format!("writer task failed: {join}"),
-        )),
+    let mut cache = slot.snapshot();
+    // Reader and writer run in this one task (one spawn per connection); most writes bypass
+    // the writer anyway through the direct-write path.
+    let read = async {
+        if let Some(f) = &slot.get(&mut cache).connected {
+            runtime::invoke("connected", || f(&session));
+        }
+        let error = read_loop(&session, reader, slot, &mut cache).await;
+        conn.begin_close();
+        error
     };
-    let error = conn.take_failure().or(read_error).or(write_error);
+    let (read_error, written) = tokio::join!(read, write_loop(conn, writer));
+    let error = conn.take_failure().or(read_error).or(written.err());
     if error.is_some() {
         conn.counters.errors.fetch_add(1, Ordering::Relaxed);
     }
@@ -78,18 +73,34 @@ async fn read_loop<R: AsyncRead + Unpin>(
     let mut closing = conn.closing();
     let idle = conn.opts.idle_timeout;
     let mut last_read = Instant::now();
+    // The heap buffer is allocated when the first bytes arrive: until then an idle connection
+    // waits on this small in-task buffer.
+    let mut first = [0u8; 256];
     let mut buf = BytesMut::new();
     let mut read_size = MIN_READ;
     loop {
+        if buf.capacity() == 0 {
+            let n = tokio::select! {
+                biased;
+                _ = closing.wait_for(|c| *c) => return None,
+                r = reader.read(&mut first) => match r {
+                    Ok(0) => return None,
+                    Ok(n) => n,
+                    Err(e) => return Some(Error::new(ErrorCode::ReceiveFailed, format!("receive failed: {e}"))),
+                },
+                _ = idle_sleep(idle, last_read) => return Some(expired(idle)),
+            };
+            last_read = Instant::now();
+            buf.reserve(read_size);
+            buf.extend_from_slice(&first[..n]);
+            if let Err(e) = deliver(session, conn, &mut buf, slot, cache) {
+                return Some(e);
+            }
+            continue;
+        }
         if buf.capacity() - buf.len() < read_size / 2 {
             buf.reserve(read_size);
         }
-        let idle_expired = async {
-            match idle {
-                Some(d) => sleep_until(last_read + d).await,
-                None => std::future::pending().await,
-            }
-        };
         let n = tokio::select! {
             biased;
             _ = closing.wait_for(|c| *c) => return None,
@@ -98,12 +109,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 Ok(n) => n,
                 Err(e) => return Some(Error::new(ErrorCode::ReceiveFailed, format!("receive failed: {e}"))),
             },
-            _ = idle_expired => {
-                return Some(Error::new(
-                    ErrorCode::SessionExpired,
-                    format!("nothing received for {} ms", idle.unwrap_or_default().as_millis()),
-                ));
-            }
+            _ = idle_sleep(idle, last_read) => return Some(expired(idle)),
         };
         if idle.is_some() {
             last_read = Instant::now();
@@ -115,6 +121,23 @@ async fn read_loop<R: AsyncRead + Unpin>(
             return Some(e);
         }
     }
+}
+
+async fn idle_sleep(idle: Option<std::time::Duration>, last_read: Instant) {
+    match idle {
+        Some(d) => sleep_until(last_read + d).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn expired(idle: Option<std::time::Duration>) -> Error {
+    Error::new(
+        ErrorCode::SessionExpired,
+        format!(
+            "nothing received for {} ms",
+            idle.unwrap_or_default().as_millis()
+        ),
+    )
 }
 
 /// Hands the received bytes in `buf` to the data callback according to the framing.
