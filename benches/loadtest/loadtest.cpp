@@ -1,7 +1,7 @@
 // network_system_loadtest: end-to-end load tests written against the public C++ API, with an
 // optional baseline of plain POSIX sockets (blocking, writev batching) in the same run.
 //
-//   network_system_loadtest <throughput|rtt|connections|connect> [options]
+//   network_system_loadtest <throughput|rtt|connections|connect|slowreader> [options]
 //     --transport tcp|tls|udp   (default tcp; connections: tcp only)
 //     --size BYTES --count N --connections C --framing framed|raw (default framed)
 //     --runs K (median of K runs, default 1)  --baseline  --json FILE  --certs DIR (tls)
@@ -272,8 +272,20 @@ double ours_stream(const options& o) {
         });
     }
     for (auto& t : senders) t.join();
-    if (!wait_until([&] { return received.load(std::memory_order_relaxed) >= goal; }, 120))
+    if (!wait_until([&] { return received.load(std::memory_order_relaxed) >= goal; }, 120)) {
+        const auto s = server->stats();
+        std::fprintf(stderr, "stalled: received %llu of %llu bytes; server: active %llu, bytes_in %llu, errors %llu\n",
+                     static_cast<unsigned long long>(received.load()), static_cast<unsigned long long>(goal),
+                     static_cast<unsigned long long>(s.active_connections), static_cast<unsigned long long>(s.bytes_in),
+                     static_cast<unsigned long long>(s.errors));
+        for (auto& c : clients) {
+            const auto cs = c->stats();
+            std::fprintf(stderr, "  client: connected %d, bytes_out %llu, queued %llu, errors %llu\n", c->is_connected() ? 1 : 0,
+                         static_cast<unsigned long long>(cs.bytes_out), static_cast<unsigned long long>(cs.queued_bytes),
+                         static_cast<unsigned long long>(cs.errors));
+        }
         fail("throughput: the receiver did not get everything");
+    }
     const double secs = seconds_since(start);
     for (auto& c : clients) c->stop_client();
     server->stop_server();
@@ -724,6 +736,36 @@ std::vector<metric> connect_workload(const options& o) {
             {"connect to first echo p99", "us", percentile(ours, 0.99), o.baseline ? percentile(base, 0.99) : -1, false}};
 }
 
+// ---- slow reader: a peer that never reads; the sender must stay bounded -------------------------
+
+std::vector<metric> slow_reader(const options& o) {
+    if (o.transport != "tcp") fail("slowreader: tcp only");
+    unsigned short port = 0;
+    int listener = posix_listen(port);
+    int peer = -1;
+    std::thread acceptor([&] { peer = ::accept(listener, nullptr, nullptr); });  // and never reads
+    auto client = make_client(o);
+    connect(o, *client, port);
+    acceptor.join();
+    const long before = rss_kb(::getpid());
+    std::uint64_t accepted = 0;
+    bool refused = false;
+    for (std::size_t i = 0; i < o.count && !refused; ++i) {
+        VoidResult r = client->send_packet(std::vector<uint8_t>(o.size, 0x5a));
+        if (r.is_ok()) accepted += o.size;
+        else if (r.error().code == error_codes::network_system::send_queue_full) refused = true;
+        else fail("slowreader: " + r.error().message);
+    }
+    const long after = rss_kb(::getpid());
+    client->stop_client();
+    ::close(peer);
+    ::close(listener);
+    // The baseline is the original C++ library: unbounded queue (measured 100+ MB).
+    return {{"sender saw send_queue_full (-643)", "1=yes", refused ? 1.0 : 0.0, -1},
+            {"bytes accepted before -643", "bytes", static_cast<double>(accepted), -1, false},
+            {"sender RSS growth", "bytes", static_cast<double>(after - before) * 1024.0, -1, false}};
+}
+
 // ---- output -------------------------------------------------------------------------------------
 
 std::string describe(const options& o) {
@@ -775,7 +817,7 @@ void report(const options& o, const std::vector<metric>& metrics) {
 
 options parse(int argc, char** argv) {
     options o;
-    if (argc < 2) fail("usage: network_system_loadtest <throughput|rtt|connections|connect> [--transport tcp|tls|udp] "
+    if (argc < 2) fail("usage: network_system_loadtest <throughput|rtt|connections|connect|slowreader> [--transport tcp|tls|udp] "
                        "[--size B] [--count N] [--connections C] [--framing framed|raw] [--runs K] [--baseline] [--json FILE] [--certs DIR]");
     o.workload = argv[1];
     for (int i = 2; i < argc; ++i) {
@@ -795,7 +837,8 @@ options parse(int argc, char** argv) {
         else if (a == "--certs") o.certs = value();
         else fail("unknown option " + a);
     }
-    const std::map<std::string, std::size_t> counts{{"throughput", 1000000}, {"rtt", 20000}, {"connections", 10000}, {"connect", 2000}};
+    const std::map<std::string, std::size_t> counts{
+        {"throughput", 1000000}, {"rtt", 20000}, {"connections", 10000}, {"connect", 2000}, {"slowreader", 100000}};
     if (!counts.count(o.workload)) fail("unknown workload " + o.workload);
     if (o.transport != "tcp" && o.transport != "tls" && o.transport != "udp") fail("unknown transport " + o.transport);
     if (o.transport == "tls" && o.certs.empty()) fail("--transport tls needs --certs DIR (ca.pem, server.pem, server.key)");
@@ -814,6 +857,7 @@ int main(int argc, char** argv) {
     if (o.workload == "throughput") m = throughput(o);
     else if (o.workload == "rtt") m = rtt(o);
     else if (o.workload == "connections") m = connections(o);
+    else if (o.workload == "slowreader") m = slow_reader(o);
     else m = connect_workload(o);
     report(o, m);
     return 0;

@@ -203,6 +203,8 @@ async fn write_loop<W: AsyncWrite + Unpin>(conn: &Conn, mut writer: W) -> Result
     let mut closing = conn.closing();
     let mut batch: VecDeque<Bytes> = VecDeque::new();
     let mut deadline: Option<Instant> = None;
+    // Whether the transport may hold written data of its own (TLS records) to flush.
+    let mut unflushed = false;
     let result = loop {
         if deadline.is_none() && *closing.borrow() {
             deadline = Some(Instant::now() + conn.opts.linger);
@@ -212,6 +214,21 @@ async fn write_loop<W: AsyncWrite + Unpin>(conn: &Conn, mut writer: W) -> Result
             if batch.is_empty() {
                 if closed {
                     break Ok(());
+                }
+                if unflushed {
+                    // TLS may have accepted plaintext whose records are still buffered because
+                    // the socket was full: push them out before waiting for more data.
+                    let flushed = tokio::select! {
+                        r = writer.flush() => r,
+                        _ = closing.changed() => continue,
+                    };
+                    if let Err(e) = flushed {
+                        break Err(Error::new(
+                            ErrorCode::SendFailed,
+                            format!("send failed: {e}"),
+                        ));
+                    }
+                    unflushed = false;
                 }
                 tokio::select! {
                     _ = conn.wake_writer.notified() => {}
@@ -244,6 +261,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(conn: &Conn, mut writer: W) -> Result
             Ok(n) => {
                 advance(&mut batch, n);
                 conn.written(n);
+                unflushed = true;
             }
             Err(e) => {
                 break Err(Error::new(

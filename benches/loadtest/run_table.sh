@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every row of the performance table (medians of 5 runs where the tool repeats, 5 separate
+# runs otherwise) with the POSIX baseline. Usage: run_table.sh <build dir> [json file]
+set -euo pipefail
+build=${1:-build}
+json=${2:-$build/loadtest-table.json}
+lt="$build/benches/loadtest/network_system_loadtest"
+certs="$build/tls-certs"
+[ -f "$certs/server.pem" ] || "$build/cargo/release/examples/make_test_certs" "$certs" >/dev/null
+rm -f "$json"
+run() { echo; "$lt" "$@" --json "$json" || echo "FAILED: $*"; }
+run throughput --size 64 --count 2000000 --runs 5 --baseline
+run throughput --size 1024 --count 1000000 --runs 5 --baseline
+run throughput --size 65536 --count 30000 --framing raw --runs 5 --baseline
+for i in 1 2 3 4 5; do run rtt --size 64 --count 20000 --baseline; done
+run throughput --transport tls --certs "$certs" --size 65536 --count 30000 --framing raw --runs 5 --baseline
+run throughput --transport udp --size 64 --count 1000000 --runs 5 --baseline
+run connections --count 10000 --runs 5 --baseline
+for i in 1 2 3 4 5; do run connect --count 5000 --connections 2 --baseline; done
+run slowreader --size 65536
