@@ -120,6 +120,44 @@ fn set_error<T: UdpObject>(
     })
 }
 
+fn set_bind<T: UdpObject>(p: *const T, address: *const c_char) -> ns_result {
+    configure(p, |c| {
+        c.bind_address = string(address, "address")?.to_string();
+        Ok(())
+    })
+}
+
+fn set_broadcast<T: UdpObject>(p: *const T, enabled: bool) -> ns_result {
+    configure(p, |c| {
+        c.broadcast = enabled;
+        Ok(())
+    })
+}
+
+fn set_buffers<T: UdpObject>(p: *const T, recv_bytes: usize, send_bytes: usize) -> ns_result {
+    configure(p, |c| {
+        c.recv_buffer_size = optional_size(recv_bytes);
+        c.send_buffer_size = optional_size(send_bytes);
+        Ok(())
+    })
+}
+
+fn set_multicast<T: UdpObject>(
+    p: *const T,
+    ttl: u32,
+    loopback: bool,
+    interface: *const c_char,
+) -> ns_result {
+    configure(p, |c| {
+        c.multicast_ttl = Some(ttl);
+        c.multicast_loop = Some(loopback);
+        if !interface.is_null() {
+            set_interface(c, interface)?;
+        }
+        Ok(())
+    })
+}
+
 fn optional_size(n: usize) -> Option<usize> {
     (n > 0).then_some(n)
 }
@@ -194,10 +232,7 @@ pub extern "C" fn ns_udp_server_set_bind_address(
     server: *mut ns_udp_server,
     address: *const c_char,
 ) -> ns_result {
-    configure(server, |c| {
-        c.bind_address = string(address, "address")?.to_string();
-        Ok(())
-    })
+    set_bind(server, address)
 }
 
 /// Socket options, before start: SO_REUSEADDR (several multicast receivers on one port),
@@ -220,10 +255,7 @@ pub extern "C" fn ns_udp_server_set_broadcast(
     server: *mut ns_udp_server,
     enabled: bool,
 ) -> ns_result {
-    configure(server, |c| {
-        c.broadcast = enabled;
-        Ok(())
-    })
+    set_broadcast(server, enabled)
 }
 
 /// See `ns_udp_server_set_reuse_address`.
@@ -233,11 +265,7 @@ pub extern "C" fn ns_udp_server_set_buffer_sizes(
     recv_bytes: usize,
     send_bytes: usize,
 ) -> ns_result {
-    configure(server, |c| {
-        c.recv_buffer_size = optional_size(recv_bytes);
-        c.send_buffer_size = optional_size(send_bytes);
-        Ok(())
-    })
+    set_buffers(server, recv_bytes, send_bytes)
 }
 
 /// See `ns_udp_server_set_reuse_address`.
@@ -248,14 +276,7 @@ pub extern "C" fn ns_udp_server_set_multicast(
     loopback: bool,
     interface: *const c_char,
 ) -> ns_result {
-    configure(server, |c| {
-        c.multicast_ttl = Some(ttl);
-        c.multicast_loop = Some(loopback);
-        if !interface.is_null() {
-            set_interface(c, interface)?;
-        }
-        Ok(())
-    })
+    set_multicast(server, ttl, loopback, interface)
 }
 
 /// Called with each datagram and its sender; any time, also while running. `free_user_data`
@@ -411,10 +432,7 @@ pub extern "C" fn ns_udp_client_set_bind_address(
     client: *mut ns_udp_client,
     address: *const c_char,
 ) -> ns_result {
-    configure(client, |c| {
-        c.bind_address = string(address, "address")?.to_string();
-        Ok(())
-    })
+    set_bind(client, address)
 }
 
 /// SO_BROADCAST (to send to broadcast addresses). Before start.
@@ -423,10 +441,7 @@ pub extern "C" fn ns_udp_client_set_broadcast(
     client: *mut ns_udp_client,
     enabled: bool,
 ) -> ns_result {
-    configure(client, |c| {
-        c.broadcast = enabled;
-        Ok(())
-    })
+    set_broadcast(client, enabled)
 }
 
 /// SO_RCVBUF / SO_SNDBUF in bytes (0 = system default). Before start.
@@ -436,11 +451,7 @@ pub extern "C" fn ns_udp_client_set_buffer_sizes(
     recv_bytes: usize,
     send_bytes: usize,
 ) -> ns_result {
-    configure(client, |c| {
-        c.recv_buffer_size = optional_size(recv_bytes);
-        c.send_buffer_size = optional_size(send_bytes);
-        Ok(())
-    })
+    set_buffers(client, recv_bytes, send_bytes)
 }
 
 /// Multicast sending: TTL/hops (0 keeps IPv4 multicast on this host), loopback, outgoing
@@ -452,14 +463,7 @@ pub extern "C" fn ns_udp_client_set_multicast(
     loopback: bool,
     interface: *const c_char,
 ) -> ns_result {
-    configure(client, |c| {
-        c.multicast_ttl = Some(ttl);
-        c.multicast_loop = Some(loopback);
-        if !interface.is_null() {
-            set_interface(c, interface)?;
-        }
-        Ok(())
-    })
+    set_multicast(client, ttl, loopback, interface)
 }
 
 /// Called with each datagram from the target.
