@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use network_system::tcp::{ClientConfig, ReconnectPolicy, ServerConfig, TcpClient, TcpServer};
-use network_system::{ErrorCode, Framing, Session};
+use network_system::{ErrorCode, Framing, Handlers, Session};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -50,6 +50,17 @@ fn client(framing: Framing, port: u16) -> (TcpClient, Receiver<Vec<u8>>, Receive
     client.start("127.0.0.1", port).expect("client start");
     conn_rx.recv_timeout(WAIT).expect("connected");
     (client, data_rx, conn_rx)
+}
+
+/// Installs an error callback (through `set`) whose codes arrive on the returned channel.
+fn error_codes(set: impl FnOnce(&dyn Fn(&mut Handlers))) -> Receiver<ErrorCode> {
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    let error: network_system::conn::ErrorFn = Arc::new(move |_, e| {
+        let _ = tx.lock().unwrap().send(e.code());
+    });
+    set(&|h: &mut Handlers| h.error = Some(error.clone()));
+    rx
 }
 
 fn collect(rx: &Receiver<Vec<u8>>, len: usize) -> Vec<u8> {
@@ -101,16 +112,12 @@ fn oversized_frame_closes_only_that_connection() {
     config.conn.framing = Framing::LengthPrefixed;
     config.conn.max_message_size = 1024;
     let server = TcpServer::new(config);
-    let (err_tx, err_rx) = channel();
-    let err_tx = Mutex::new(err_tx);
     server.set_handlers(|h| {
         h.data = Some(Arc::new(|s: &Session, d: &[u8]| {
             s.send(d).unwrap();
-        }));
-        h.error = Some(Arc::new(move |_, e| {
-            let _ = err_tx.lock().unwrap().send(e.code());
-        }));
+        }))
     });
+    let err_rx = error_codes(|h| server.set_handlers(h));
     server.start(0).unwrap();
     let port = server.local_addr().unwrap().port();
     let (good, rx, _) = client(Framing::LengthPrefixed, port);
@@ -198,13 +205,7 @@ fn reconnect_gives_up_with_circuit_open() {
         }),
         ..ClientConfig::default()
     });
-    let (tx, rx) = channel();
-    let tx = Mutex::new(tx);
-    client.set_handlers(|h| {
-        h.error = Some(Arc::new(move |_, e| {
-            let _ = tx.lock().unwrap().send(e.code());
-        }))
-    });
+    let rx = error_codes(|h| client.set_handlers(h));
     client.start("127.0.0.1", port).unwrap();
     let codes: Vec<_> = (0..4).map(|_| rx.recv_timeout(WAIT).unwrap()).collect();
     assert_eq!(
@@ -228,13 +229,7 @@ fn idle_timeout_expires_session() {
     };
     config.conn.idle_timeout = Some(Duration::from_millis(50));
     let server = TcpServer::new(config);
-    let (tx, rx) = channel();
-    let tx = Mutex::new(tx);
-    server.set_handlers(|h| {
-        h.error = Some(Arc::new(move |_, e| {
-            let _ = tx.lock().unwrap().send(e.code());
-        }))
-    });
+    let rx = error_codes(|h| server.set_handlers(h));
     server.start(0).unwrap();
     let _peer = std::net::TcpStream::connect(server.local_addr().unwrap()).unwrap();
     assert_eq!(rx.recv_timeout(WAIT).unwrap(), ErrorCode::SessionExpired);
@@ -247,13 +242,7 @@ fn max_connections_rejects_excess() {
         max_connections: 1,
         ..ServerConfig::default()
     });
-    let (tx, rx) = channel();
-    let tx = Mutex::new(tx);
-    server.set_handlers(|h| {
-        h.error = Some(Arc::new(move |_, e| {
-            let _ = tx.lock().unwrap().send(e.code());
-        }))
-    });
+    let rx = error_codes(|h| server.set_handlers(h));
     server.start(0).unwrap();
     let addr = server.local_addr().unwrap();
     let _first = std::net::TcpStream::connect(addr).unwrap();
