@@ -63,7 +63,7 @@ static void bump(shared *s, int *field) {
 
 static ns_tcp_server *g_server;
 
-static void server_receive(void *ud, ns_tcp_session *session, const uint8_t *data, size_t len) {
+static void server_receive(void *ud, const ns_tcp_session *session, const uint8_t *data, size_t len) {
     shared *s = ud;
     if (len == 4 && memcmp(data, "stop", 4) == 0) {
         int r = ns_tcp_server_stop(g_server); /* inside a callback: must not block */
@@ -77,19 +77,19 @@ static void server_receive(void *ud, ns_tcp_session *session, const uint8_t *dat
     ns_tcp_session_send(session, data, len);
 }
 
-static void client_connected(void *ud, ns_tcp_session *session) {
+static void client_connected(void *ud, const ns_tcp_session *session) {
     (void)session;
     shared *s = ud;
     bump(s, &s->connected);
 }
 
-static void client_disconnected(void *ud, ns_tcp_session *session) {
+static void client_disconnected(void *ud, const ns_tcp_session *session) {
     (void)session;
     shared *s = ud;
     bump(s, &s->disconnected);
 }
 
-static void client_receive(void *ud, ns_tcp_session *session, const uint8_t *data, size_t len) {
+static void client_receive(void *ud, const ns_tcp_session *session, const uint8_t *data, size_t len) {
     (void)session;
     shared *s = ud;
     pthread_mutex_lock(&s->lock);
@@ -213,7 +213,7 @@ static void test_framed_echo_and_stop_in_callback(void) {
 
 static ns_tcp_client *g_client;
 
-static void free_self_on_receive(void *ud, ns_tcp_session *session, const uint8_t *data, size_t len) {
+static void free_self_on_receive(void *ud, const ns_tcp_session *session, const uint8_t *data, size_t len) {
     (void)session;
     (void)data;
     (void)len;
@@ -223,13 +223,13 @@ static void free_self_on_receive(void *ud, ns_tcp_session *session, const uint8_
     bump(s, &s->messages);
 }
 
-static void server_session_closed(void *ud, ns_tcp_session *session) {
+static void server_session_closed(void *ud, const ns_tcp_session *session) {
     (void)session;
     shared *s = ud;
     bump(s, &s->disconnected);
 }
 
-static void echo_receive(void *ud, ns_tcp_session *session, const uint8_t *data, size_t len) {
+static void echo_receive(void *ud, const ns_tcp_session *session, const uint8_t *data, size_t len) {
     (void)ud;
     ns_tcp_session_send(session, data, len);
 }

@@ -1,4 +1,44 @@
-/* network_system: asynchronous networking for C and C++. C ABI, see README.md. */
+/* network_system: asynchronous networking for C and C++. C ABI, see README.md.
+ *
+ * Threading and callback contract (the README says the same):
+ * - One process-wide runtime runs everything: ns_runtime_configure() sets its worker count
+ *   before first use (else env NETWORK_SYSTEM_WORKER_THREADS, else the core count). No object
+ *   owns a thread.
+ * - Every function may be called from any thread, also from inside callbacks, unless its own
+ *   documentation says otherwise.
+ * - Callbacks run on runtime threads. For one connection they never overlap and come in order:
+ *   connected, receive..., error (if it failed), disconnected (exactly once per connection that
+ *   reported connected). Callbacks of different connections may run at the same time.
+ * - Borrowed: every pointer a callback receives (data, message, address, the const
+ *   ns_tcp_session pointer) is valid only during the call. ns_tcp_session_retain returns an
+ *   owned session handle; release it with ns_tcp_session_release, and never release a borrowed
+ *   one.
+ * - Owned: a handle from a _new function is released by its _free function; a buffer handed to a
+ *   _send_owned function belongs to the library, which calls its free_fn exactly once. Callback
+ *   user data is released by its free function once the callback is replaced or the object freed
+ *   and no call of it runs.
+ * - stop returns when no callback of that object runs or will run again; its user data may then
+ *   be freed. It waits per object, also when called from a callback of another object (the
+ *   runtime keeps serving meanwhile). Inside a callback of the same object it only starts the
+ *   stop and returns; likewise when a callback of the object being stopped is itself waiting for
+ *   the caller's object (the two would wait for each other).
+ * - wait_for_stop blocks until the object is stopped and every stop in progress has returned.
+ *   Inside any callback, or on a runtime thread, it returns NS_ERR_INVALID_ARGUMENT at once
+ *   instead of waiting for itself.
+ * - free is exclusive: no other call on the same handle may overlap it or follow it. It stops
+ *   the object first, waiting as stop does. Safe patterns: stop on one thread, then
+ *   wait_for_stop and free on another; free from inside one of the object's own callbacks.
+ * - A callback that blocks holds a runtime worker: hand long work to your own threads. The
+ *   library never holds its locks while calling you.
+ * - fork: the child of a process that uses the library cannot use it (the runtime's threads do
+ *   not survive fork). Every call there returns NS_ERR_NOT_INITIALIZED at once (functions
+ *   returning a handle return NULL, free does nothing): fork + exec only.
+ * - Exit: stop or free every object before main returns. Once the process is exiting (exit,
+ *   return from main) no callback is called any more, so none runs while static objects are
+ *   destroyed.
+ * - SIGPIPE is set to ignored when the first object is created, unless the application installed
+ *   a handler of its own.
+ */
 
 #ifndef NETWORK_SYSTEM_H
 #define NETWORK_SYSTEM_H
@@ -15,7 +55,7 @@
 
 #define NS_VERSION_PATCH 0
 
-// Log levels for [`ns_set_log_callback`].
+// Log levels for `ns_set_log_callback`.
 #define NS_LOG_OFF 0
 
 #define NS_LOG_ERROR 1
@@ -43,21 +83,21 @@
 // TLS 1.2 only.
 #define NS_TLS_VERSIONS_1_2_ONLY 2
 
-// Largest UDP payload over IPv4 (65535 − 20 IP − 8 UDP).
-#define MAX_DATAGRAM_V4 65507
+// Largest UDP payload over IPv4 (65535 − 20 IP − 8 UDP header bytes).
+#define NS_MAX_DATAGRAM_V4 65507
 
-// Largest UDP payload over IPv6 without jumbograms (65535 − 8 UDP).
-#define MAX_DATAGRAM_V6 65527
+// Largest UDP payload over IPv6 without jumbograms (65535 − 8 UDP header bytes).
+#define NS_MAX_DATAGRAM_V6 65527
+
+// A connection: on a server, one accepted client; on a client, its current connection.
+// Cheap to clone; every clone refers to the same connection.
+typedef struct Session Session;
 
 // A TCP client. Create with `ns_tcp_client_new`, release with `ns_tcp_client_free`.
 typedef struct ns_tcp_client ns_tcp_client;
 
 // A TCP server. Create with `ns_tcp_server_new`, release with `ns_tcp_server_free`.
 typedef struct ns_tcp_server ns_tcp_server;
-
-// One connection. Pointers passed to callbacks are borrowed (valid during the call);
-// `ns_tcp_session_retain` returns an owned handle to release with `ns_tcp_session_release`.
-typedef struct ns_tcp_session ns_tcp_session;
 
 // A UDP client. Create with `ns_udp_client_new`, release with `ns_udp_client_free`.
 typedef struct ns_udp_client ns_udp_client;
@@ -71,8 +111,29 @@ typedef int32_t ns_result;
 // Receives log records: level (`NS_LOG_*`), target (module) and message, valid during the call.
 typedef void (*ns_log_fn)(void *user_data, int32_t level, const char *target, const char *message);
 
+// One connection. Callbacks receive a borrowed `const ns_tcp_session *` (valid during the
+// call; never pass it to `ns_tcp_session_release`); `ns_tcp_session_retain` returns an owned
+// handle to release with `ns_tcp_session_release`.
+typedef struct Session ns_tcp_session;
+
+// Connect or disconnect event of `session` (borrowed).
+typedef void (*ns_tcp_session_fn)(void *user_data, const ns_tcp_session *session);
+
 // Releases user data handed to the library (see the callback setters and `*_send_owned`).
 typedef void (*ns_free_fn)(void *user_data);
+
+// Received bytes on `session` (both borrowed): a chunk in raw mode, a whole message in framed mode.
+typedef void (*ns_tcp_receive_fn)(void *user_data,
+                                  const ns_tcp_session *session,
+                                  const uint8_t *data,
+                                  size_t len);
+
+// An error; `session` (borrowed) is NULL for errors of no connection (connect failure, limit
+// reached).
+typedef void (*ns_tcp_error_fn)(void *user_data,
+                                const ns_tcp_session *session,
+                                ns_result code,
+                                const char *message);
 
 // Counters of a server, client or session. Set `struct_size = sizeof(ns_stats)` before the
 // call; the library fills at most that many bytes, so the struct can grow.
@@ -91,21 +152,6 @@ typedef struct ns_stats {
   // buffer full). 0 for TCP.
   uint64_t dropped;
 } ns_stats;
-
-// Connect or disconnect event of `session` (borrowed).
-typedef void (*ns_tcp_session_fn)(void *user_data, struct ns_tcp_session *session);
-
-// Received bytes on `session` (both borrowed): a chunk in raw mode, a whole message in framed mode.
-typedef void (*ns_tcp_receive_fn)(void *user_data,
-                                  struct ns_tcp_session *session,
-                                  const uint8_t *data,
-                                  size_t len);
-
-// An error; `session` is NULL for errors of no connection (connect failure, limit reached).
-typedef void (*ns_tcp_error_fn)(void *user_data,
-                                struct ns_tcp_session *session,
-                                ns_result code,
-                                const char *message);
 
 // One received datagram (valid during the call) and its sender (`address` NUL-terminated,
 // valid during the call).
@@ -217,177 +263,15 @@ ns_result ns_runtime_init(void);
 // the callback is replaced.
 ns_result ns_set_log_callback(int32_t level, ns_log_fn callback, void *user_data);
 
-// Returns a new owned handle to `session` (e.g. to keep one from a callback), or NULL when
-// `session` is NULL. Release it with `ns_tcp_session_release`.
-struct ns_tcp_session *ns_tcp_session_retain(const struct ns_tcp_session *session);
-
-// Releases a handle from `ns_tcp_session_retain` (NULL is a no-op). Never pass the borrowed
-// pointer a callback received.
-void ns_tcp_session_release(struct ns_tcp_session *session);
-
-// Process-unique id of the session (never reused); 0 when `session` is NULL.
-uint64_t ns_tcp_session_id(const struct ns_tcp_session *session);
-
-// Queues a copy of `len` bytes. -1 for NULL/empty; -603 when closed; -642 over
-// max_message_size (framed); -643 when the send queue is full.
-ns_result ns_tcp_session_send(const struct ns_tcp_session *session,
-                              const uint8_t *data,
-                              size_t len);
-
-// Queues copies of `count` messages (`data[i]`, `len[i]` bytes) with one call: one lock and at
-// most one writer wake-up. All or nothing: on any error none is queued. Errors as
-// `ns_tcp_session_send` (-1 also for count 0 or a NULL/empty message).
-ns_result ns_tcp_session_send_batch(const struct ns_tcp_session *session,
-                                    const uint8_t *const *data,
-                                    const size_t *len,
-                                    size_t count);
-
-// Queues `data` without copying. The library owns the buffer from this call on, whatever
-// the result: it calls `free_fn(free_ctx)` exactly once (on failure, before returning) on
-// any thread. `free_fn` may be NULL for static data.
-ns_result ns_tcp_session_send_owned(const struct ns_tcp_session *session,
-                                    const uint8_t *data,
-                                    size_t len,
-                                    ns_free_fn free_fn,
-                                    void *free_ctx);
-
-// Closes the session gracefully (queued data is flushed for up to the linger time); the
-// disconnected callback follows once. Safe inside any callback, including this session's.
-ns_result ns_tcp_session_close(const struct ns_tcp_session *session);
-
-// True while the session is open; false for NULL.
-bool ns_tcp_session_is_connected(const struct ns_tcp_session *session);
-
-// Writes the peer's IP address (NUL-terminated) into `buf` of `buf_len` bytes and its port
-// into `*port` (may be NULL). -1 for NULL arguments or a buffer too small (46 bytes suffice).
-ns_result ns_tcp_session_remote_endpoint(const struct ns_tcp_session *session,
-                                         char *buf,
-                                         size_t buf_len,
-                                         uint16_t *port);
-
-// Writes the negotiated TLS version ("TLSv1.2", "TLSv1.3"; "" on plain TCP), NUL-terminated,
-// into `buf` of `buf_len` bytes (16 suffice). -1 for NULL arguments or a buffer too small.
-ns_result ns_tcp_session_tls_version(const struct ns_tcp_session *session,
-                                     char *buf,
-                                     size_t buf_len);
-
-// Writes the negotiated ALPN protocol ("" when none), NUL-terminated, into `buf` of `buf_len`
-// bytes (256 suffice). -1 for NULL arguments or a buffer too small.
-ns_result ns_tcp_session_alpn(const struct ns_tcp_session *session, char *buf, size_t buf_len);
-
-// Attaches an opaque pointer to the session (shared by every handle of it).
-ns_result ns_tcp_session_set_user_data(const struct ns_tcp_session *session, void *user_data);
-
-// The pointer set by `ns_tcp_session_set_user_data`, or NULL.
-void *ns_tcp_session_get_user_data(const struct ns_tcp_session *session);
-
-// Counters of this session (see `ns_stats`).
-ns_result ns_tcp_session_get_stats(const struct ns_tcp_session *session, struct ns_stats *out);
-
-// Creates a stopped server with default options (bind 0.0.0.0, raw framing). NULL only if
-// the runtime cannot start. Release with `ns_tcp_server_free`.
-struct ns_tcp_server *ns_tcp_server_new(void);
-
-// Stops (see `ns_tcp_server_stop`) and releases the server; no callback is called after it
-// returns, except ones already running when it is called from inside a callback. NULL is a
-// no-op. Registered user-data free functions run once their callbacks are done.
-void ns_tcp_server_free(struct ns_tcp_server *server);
-
-// Framing: NS_FRAMING_RAW (default) or NS_FRAMING_LENGTH_PREFIXED. Before start (else -661).
-ns_result ns_tcp_server_set_framing(struct ns_tcp_server *server, int32_t framing_mode);
-
-// Largest length-prefixed message (default 16 MiB; > 0). Before start.
-ns_result ns_tcp_server_set_max_message_size(struct ns_tcp_server *server, size_t bytes);
-
-// Per-connection send queue limit in bytes (default 8 MiB; > 0). Before start.
-ns_result ns_tcp_server_set_send_queue_limit(struct ns_tcp_server *server, size_t bytes);
-
-// Close sessions that received nothing for `ms` milliseconds (0 = off, the default); the
-// error callback gets -621. Before start.
-ns_result ns_tcp_server_set_idle_timeout_ms(struct ns_tcp_server *server, uint64_t ms);
-
-// TCP_NODELAY on accepted sockets (default true). Before start.
-ns_result ns_tcp_server_set_no_delay(struct ns_tcp_server *server, bool enabled);
-
-// SO_KEEPALIVE with `ms` idle time (0 = off, the default). Before start.
-ns_result ns_tcp_server_set_keepalive_ms(struct ns_tcp_server *server, uint64_t ms);
-
-// How long a graceful close flushes queued data (default 1000 ms). Before start.
-ns_result ns_tcp_server_set_linger_ms(struct ns_tcp_server *server, uint64_t ms);
-
-// Maximum concurrent sessions (default 10000; > 0); excess connections are closed at once,
-// counted in `connections_rejected` and reported with -623. Before start.
-ns_result ns_tcp_server_set_max_connections(struct ns_tcp_server *server, size_t max);
-
-// Address to bind, e.g. "127.0.0.1", "::1", "::" (default "0.0.0.0"). Before start.
-ns_result ns_tcp_server_set_bind_address(struct ns_tcp_server *server, const char *address);
-
-// Called once per session when it is accepted, before any data. `free_user_data` (may be
-// NULL) runs on `user_data` when the callback is replaced or the server freed and no call
-// is running; when this call fails it is not called. Any time, also while running. Same for
-// the three setters below.
-ns_result ns_tcp_server_set_connection_callback(struct ns_tcp_server *server,
-                                                ns_tcp_session_fn callback,
-                                                void *user_data,
-                                                ns_free_fn free_user_data);
-
-// Called with received data (chunks in raw mode, whole messages when framed).
-ns_result ns_tcp_server_set_receive_callback(struct ns_tcp_server *server,
-                                             ns_tcp_receive_fn callback,
-                                             void *user_data,
-                                             ns_free_fn free_user_data);
-
-// Called exactly once per session that was reported connected, last.
-ns_result ns_tcp_server_set_disconnection_callback(struct ns_tcp_server *server,
-                                                   ns_tcp_session_fn callback,
-                                                   void *user_data,
-                                                   ns_free_fn free_user_data);
-
-// Called on errors; for a session's fatal error it comes just before its disconnection.
-ns_result ns_tcp_server_set_error_callback(struct ns_tcp_server *server,
-                                           ns_tcp_error_fn callback,
-                                           void *user_data,
-                                           ns_free_fn free_user_data);
-
-// Binds the bind address on `port` (0 = any free port; read it with `ns_tcp_server_port`)
-// and starts accepting. -661 when running; -662 when the address is in use or not permitted;
-// -607 for a bad bind address.
-ns_result ns_tcp_server_start(struct ns_tcp_server *server, uint16_t port);
-
-// Writes the bound port into `*port`. -660 when not running.
-ns_result ns_tcp_server_port(const struct ns_tcp_server *server, uint16_t *port);
-
-// Stops accepting and closes every session gracefully. From outside a callback it returns
-// when no callback of this server runs or will run again (the user data may then be freed);
-// from inside a callback it only starts the stop. Not running → 0.
-ns_result ns_tcp_server_stop(struct ns_tcp_server *server);
-
-// Blocks until the server is stopped by `ns_tcp_server_stop` from another thread. Returns at
-// once when it is not running. Do not call it from a callback of this server.
-ns_result ns_tcp_server_wait_for_stop(const struct ns_tcp_server *server);
-
-// True between a successful start and stop.
-bool ns_tcp_server_is_running(const struct ns_tcp_server *server);
-
-// Number of open sessions (0 for NULL).
-size_t ns_tcp_server_session_count(const struct ns_tcp_server *server);
-
-// Sends a copy of `data` to the session with `session_id`; -620 when there is none.
-ns_result ns_tcp_server_send(const struct ns_tcp_server *server,
-                             uint64_t session_id,
-                             const uint8_t *data,
-                             size_t len);
-
-// Closes the session with `session_id` gracefully; -620 when there is none.
-ns_result ns_tcp_server_close_session(const struct ns_tcp_server *server, uint64_t session_id);
-
-// Counters over every session of this server, past and present.
-ns_result ns_tcp_server_get_stats(const struct ns_tcp_server *server, struct ns_stats *out);
-
 // Creates a stopped client with default options. Release with `ns_tcp_client_free`.
 struct ns_tcp_client *ns_tcp_client_new(void);
 
-// Stops (see `ns_tcp_client_stop`) and releases the client. NULL is a no-op.
+// Stops the client (as `ns_tcp_client_stop`) and releases it. Exclusive: no other call on
+// this handle may overlap it or follow it. It returns when no callback of this client runs or
+// will run again — except inside one of its own callbacks (or where waiting would deadlock,
+// see the contract at the top), where callbacks already running finish on their own and no
+// new one starts. NULL is a no-op. User-data free functions run once no call of their
+// callback runs.
 void ns_tcp_client_free(struct ns_tcp_client *client);
 
 // Framing: NS_FRAMING_RAW (default) or NS_FRAMING_LENGTH_PREFIXED. Before start (else -664).
@@ -465,15 +349,19 @@ ns_result ns_tcp_client_start_wait(struct ns_tcp_client *client, const char *hos
 
 // A new owned handle to the current connection (release with `ns_tcp_session_release`), or
 // NULL when not connected.
-struct ns_tcp_session *ns_tcp_client_get_session(const struct ns_tcp_client *client);
+ns_tcp_session *ns_tcp_client_get_session(const struct ns_tcp_client *client);
 
-// Stops connecting and closes the connection gracefully. From outside a callback it returns
-// when no callback of this client runs or will run again; inside one it only starts the stop.
+// Stops connecting and closes the connection gracefully. It returns when no callback of this client runs or will run again
+// (its user data may then be freed), also when called from another object's callback; inside
+// one of this client's own callbacks it only starts the stop (see the contract at the top).
 // Not running → 0.
 ns_result ns_tcp_client_stop(struct ns_tcp_client *client);
 
-// Blocks until the client is stopped: by `ns_tcp_client_stop` from another thread, or by
-// itself (connection lost or connect failed without reconnect, attempts exhausted).
+// Blocks until the client is stopped (by `ns_tcp_client_stop` on another thread, or by itself
+// (connection lost or connect failed without reconnect, attempts exhausted)) and every stop in progress has returned; at once
+// when it is not running. Inside any callback or on a runtime thread it returns
+// NS_ERR_INVALID_ARGUMENT at once (it would wait for itself). Stop on one thread, then
+// wait_for_stop and free on another, is safe.
 ns_result ns_tcp_client_wait_for_stop(const struct ns_tcp_client *client);
 
 // True between start and stop (including while connecting or waiting to reconnect).
@@ -501,6 +389,175 @@ ns_result ns_tcp_client_send_owned(const struct ns_tcp_client *client,
 
 // Counters over every connection this client made.
 ns_result ns_tcp_client_get_stats(const struct ns_tcp_client *client, struct ns_stats *out);
+
+// Creates a stopped server with default options (bind 0.0.0.0, raw framing). NULL only if
+// the runtime cannot start. Release with `ns_tcp_server_free`.
+struct ns_tcp_server *ns_tcp_server_new(void);
+
+// Stops the server (as `ns_tcp_server_stop`) and releases it. Exclusive: no other call on
+// this handle may overlap it or follow it. It returns when no callback of this server runs or
+// will run again — except inside one of its own callbacks (or where waiting would deadlock,
+// see the contract at the top), where callbacks already running finish on their own and no
+// new one starts. NULL is a no-op. User-data free functions run once no call of their
+// callback runs.
+void ns_tcp_server_free(struct ns_tcp_server *server);
+
+// Framing: NS_FRAMING_RAW (default) or NS_FRAMING_LENGTH_PREFIXED. Before start (else -661).
+ns_result ns_tcp_server_set_framing(struct ns_tcp_server *server, int32_t framing_mode);
+
+// Largest length-prefixed message (default 16 MiB; > 0). Before start.
+ns_result ns_tcp_server_set_max_message_size(struct ns_tcp_server *server, size_t bytes);
+
+// Per-connection send queue limit in bytes (default 8 MiB; > 0). Before start.
+ns_result ns_tcp_server_set_send_queue_limit(struct ns_tcp_server *server, size_t bytes);
+
+// Close sessions that received nothing for `ms` milliseconds (0 = off, the default); the
+// error callback gets -621. Before start.
+ns_result ns_tcp_server_set_idle_timeout_ms(struct ns_tcp_server *server, uint64_t ms);
+
+// TCP_NODELAY on accepted sockets (default true). Before start.
+ns_result ns_tcp_server_set_no_delay(struct ns_tcp_server *server, bool enabled);
+
+// SO_KEEPALIVE with `ms` idle time (0 = off, the default). Before start.
+ns_result ns_tcp_server_set_keepalive_ms(struct ns_tcp_server *server, uint64_t ms);
+
+// How long a graceful close flushes queued data (default 1000 ms). Before start.
+ns_result ns_tcp_server_set_linger_ms(struct ns_tcp_server *server, uint64_t ms);
+
+// Maximum concurrent sessions (default 10000; > 0); excess connections are closed at once,
+// counted in `connections_rejected` and reported with -623. Before start.
+ns_result ns_tcp_server_set_max_connections(struct ns_tcp_server *server, size_t max);
+
+// Address to bind, e.g. "127.0.0.1", "::1", "::" (default "0.0.0.0"). Before start.
+ns_result ns_tcp_server_set_bind_address(struct ns_tcp_server *server, const char *address);
+
+// Called once per session when it is accepted, before any data. `free_user_data` (may be
+// NULL) runs on `user_data` when the callback is replaced or the server freed and no call
+// is running; when this call fails it is not called. Any time, also while running. Same for
+// the three setters below.
+ns_result ns_tcp_server_set_connection_callback(struct ns_tcp_server *server,
+                                                ns_tcp_session_fn callback,
+                                                void *user_data,
+                                                ns_free_fn free_user_data);
+
+// Called with received data (chunks in raw mode, whole messages when framed).
+ns_result ns_tcp_server_set_receive_callback(struct ns_tcp_server *server,
+                                             ns_tcp_receive_fn callback,
+                                             void *user_data,
+                                             ns_free_fn free_user_data);
+
+// Called exactly once per session that was reported connected, last.
+ns_result ns_tcp_server_set_disconnection_callback(struct ns_tcp_server *server,
+                                                   ns_tcp_session_fn callback,
+                                                   void *user_data,
+                                                   ns_free_fn free_user_data);
+
+// Called on errors; for a session's fatal error it comes just before its disconnection.
+ns_result ns_tcp_server_set_error_callback(struct ns_tcp_server *server,
+                                           ns_tcp_error_fn callback,
+                                           void *user_data,
+                                           ns_free_fn free_user_data);
+
+// Binds the bind address on `port` (0 = any free port; read it with `ns_tcp_server_port`)
+// and starts accepting. -661 when running; -662 when the address is in use or not permitted;
+// -607 for a bad bind address.
+ns_result ns_tcp_server_start(struct ns_tcp_server *server, uint16_t port);
+
+// Writes the bound port into `*port`. -660 when not running.
+ns_result ns_tcp_server_port(const struct ns_tcp_server *server, uint16_t *port);
+
+// Stops accepting and closes every session gracefully. It returns when no callback of this server runs or will run again
+// (its user data may then be freed), also when called from another object's callback; inside
+// one of this server's own callbacks it only starts the stop (see the contract at the top).
+// Not running → 0.
+ns_result ns_tcp_server_stop(struct ns_tcp_server *server);
+
+// Blocks until the server is stopped (by `ns_tcp_server_stop` on another thread) and every stop in progress has returned; at once
+// when it is not running. Inside any callback or on a runtime thread it returns
+// NS_ERR_INVALID_ARGUMENT at once (it would wait for itself). Stop on one thread, then
+// wait_for_stop and free on another, is safe.
+ns_result ns_tcp_server_wait_for_stop(const struct ns_tcp_server *server);
+
+// True between a successful start and stop.
+bool ns_tcp_server_is_running(const struct ns_tcp_server *server);
+
+// Number of open sessions (0 for NULL).
+size_t ns_tcp_server_session_count(const struct ns_tcp_server *server);
+
+// Sends a copy of `data` to the session with `session_id`; -620 when there is none.
+ns_result ns_tcp_server_send(const struct ns_tcp_server *server,
+                             uint64_t session_id,
+                             const uint8_t *data,
+                             size_t len);
+
+// Closes the session with `session_id` gracefully; -620 when there is none.
+ns_result ns_tcp_server_close_session(const struct ns_tcp_server *server, uint64_t session_id);
+
+// Counters over every session of this server, past and present.
+ns_result ns_tcp_server_get_stats(const struct ns_tcp_server *server, struct ns_stats *out);
+
+// Returns a new owned handle to `session` (e.g. to keep one from a callback), or NULL when
+// `session` is NULL. Release it with `ns_tcp_session_release`.
+ns_tcp_session *ns_tcp_session_retain(const ns_tcp_session *session);
+
+// Releases a handle from `ns_tcp_session_retain` (NULL is a no-op). Never pass the borrowed
+// pointer a callback received.
+void ns_tcp_session_release(ns_tcp_session *session);
+
+// Process-unique id of the session (never reused); 0 when `session` is NULL.
+uint64_t ns_tcp_session_id(const ns_tcp_session *session);
+
+// Queues a copy of `len` bytes. -1 for NULL/empty; -603 when closed; -642 over
+// max_message_size (framed); -643 when the send queue is full.
+ns_result ns_tcp_session_send(const ns_tcp_session *session, const uint8_t *data, size_t len);
+
+// Queues copies of `count` messages (`data[i]`, `len[i]` bytes) with one call: one lock and at
+// most one writer wake-up. All or nothing: on any error none is queued. Errors as
+// `ns_tcp_session_send` (-1 also for count 0 or a NULL/empty message).
+ns_result ns_tcp_session_send_batch(const ns_tcp_session *session,
+                                    const uint8_t *const *data,
+                                    const size_t *len,
+                                    size_t count);
+
+// Queues `data` without copying. The library owns the buffer from this call on, whatever
+// the result: it calls `free_fn(free_ctx)` exactly once (on failure, before returning) on
+// any thread. `free_fn` may be NULL for static data.
+ns_result ns_tcp_session_send_owned(const ns_tcp_session *session,
+                                    const uint8_t *data,
+                                    size_t len,
+                                    ns_free_fn free_fn,
+                                    void *free_ctx);
+
+// Closes the session gracefully (queued data is flushed for up to the linger time); the
+// disconnected callback follows once. Safe inside any callback, including this session's.
+ns_result ns_tcp_session_close(const ns_tcp_session *session);
+
+// True while the session is open; false for NULL.
+bool ns_tcp_session_is_connected(const ns_tcp_session *session);
+
+// Writes the peer's IP address (NUL-terminated) into `buf` of `buf_len` bytes and its port
+// into `*port` (may be NULL). -1 for NULL arguments or a buffer too small (46 bytes suffice).
+ns_result ns_tcp_session_remote_endpoint(const ns_tcp_session *session,
+                                         char *buf,
+                                         size_t buf_len,
+                                         uint16_t *port);
+
+// Writes the negotiated TLS version ("TLSv1.2", "TLSv1.3"; "" on plain TCP), NUL-terminated,
+// into `buf` of `buf_len` bytes (16 suffice). -1 for NULL arguments or a buffer too small.
+ns_result ns_tcp_session_tls_version(const ns_tcp_session *session, char *buf, size_t buf_len);
+
+// Writes the negotiated ALPN protocol ("" when none), NUL-terminated, into `buf` of `buf_len`
+// bytes (256 suffice). -1 for NULL arguments or a buffer too small.
+ns_result ns_tcp_session_alpn(const ns_tcp_session *session, char *buf, size_t buf_len);
+
+// Attaches an opaque pointer to the session (shared by every handle of it).
+ns_result ns_tcp_session_set_user_data(const ns_tcp_session *session, void *user_data);
+
+// The pointer set by `ns_tcp_session_set_user_data`, or NULL.
+void *ns_tcp_session_get_user_data(const ns_tcp_session *session);
+
+// Counters of this session (see `ns_stats`).
+ns_result ns_tcp_session_get_stats(const ns_tcp_session *session, struct ns_stats *out);
 
 // Creates a stopped TLS server (an `ns_tcp_server` with TLS on). Set its certificate before
 // `ns_tcp_server_start`, which otherwise fails with -606. Release with `ns_tcp_server_free`.
@@ -582,7 +639,10 @@ ns_result ns_tls_client_set_handshake_timeout_ms(struct ns_tcp_client *client, u
 // Creates a stopped UDP server (bind 0.0.0.0 by default). Release with `ns_udp_server_free`.
 struct ns_udp_server *ns_udp_server_new(void);
 
-// Stops and releases the server; no callback starts after it returns. NULL is a no-op.
+// Stops the server (as `ns_udp_server_stop`) and releases it. Exclusive: no other call on
+// this handle may overlap it or follow it. It returns when no callback of this server runs or
+// will run again, except inside one of its own callbacks (see the contract at the top).
+// NULL is a no-op.
 void ns_udp_server_free(struct ns_udp_server *server);
 
 // Address to bind ("0.0.0.0" default, "127.0.0.1", "::", "::1"). Before start (else -661).
@@ -627,17 +687,22 @@ ns_result ns_udp_server_start(struct ns_udp_server *server, uint16_t port);
 // Writes the bound port; -660 when not running.
 ns_result ns_udp_server_port(const struct ns_udp_server *server, uint16_t *port);
 
-// Stops; outside a callback it returns when no callback runs or will run again. Not running → 0.
+// Stops receiving. It returns when no callback of this server runs or will run again, also
+// from another object's callback; inside one of its own callbacks it only starts the stop.
+// Not running → 0.
 ns_result ns_udp_server_stop(struct ns_udp_server *server);
 
-// Blocks until the server is stopped from another thread.
+// Blocks until the server is stopped from another thread; inside any callback or on a runtime
+// thread it returns NS_ERR_INVALID_ARGUMENT at once (it would wait for itself).
 ns_result ns_udp_server_wait_for_stop(const struct ns_udp_server *server);
 
 // True between start and stop.
 bool ns_udp_server_is_running(const struct ns_udp_server *server);
 
-// Sends one datagram to `address:port` (an IP address or a host name). -660 not running,
-// -642 over 65507 bytes (IPv4) / 65527 (IPv6), -643 send buffer full (not sent), -607 bad address.
+// Sends one datagram to `address:port`. An IP address is parsed in place (no lookup, no
+// allocation); a host name costs a DNS lookup per call (from a callback, on a thread that
+// does not hold up the runtime). -660 not running, -642 over 65507 bytes (IPv4) / 65527
+// (IPv6), -643 send buffer full (not sent), -607 bad address.
 ns_result ns_udp_server_send_to(const struct ns_udp_server *server,
                                 const char *address,
                                 uint16_t port,
@@ -661,7 +726,10 @@ ns_result ns_udp_server_get_stats(const struct ns_udp_server *server, struct ns_
 // Creates a stopped UDP client. Release with `ns_udp_client_free`.
 struct ns_udp_client *ns_udp_client_new(void);
 
-// Stops and releases the client; no callback starts after it returns. NULL is a no-op.
+// Stops the client (as `ns_udp_client_stop`) and releases it. Exclusive: no other call on
+// this handle may overlap it or follow it. It returns when no callback of this client runs or
+// will run again, except inside one of its own callbacks (see the contract at the top).
+// NULL is a no-op.
 void ns_udp_client_free(struct ns_udp_client *client);
 
 // Local address to bind (default: any address of the target's family). Before start (-664).
@@ -707,10 +775,11 @@ ns_result ns_udp_client_send(const struct ns_udp_client *client, const uint8_t *
 // Writes the local port; -663 when not running.
 ns_result ns_udp_client_local_port(const struct ns_udp_client *client, uint16_t *port);
 
-// Stops; outside a callback it returns when no callback runs or will run again.
+// Stops receiving; when it returns, see `ns_udp_server_stop`. Not running → 0.
 ns_result ns_udp_client_stop(struct ns_udp_client *client);
 
-// Blocks until the client is stopped from another thread.
+// Blocks until the client is stopped from another thread; inside any callback or on a runtime
+// thread it returns NS_ERR_INVALID_ARGUMENT at once (it would wait for itself).
 ns_result ns_udp_client_wait_for_stop(const struct ns_udp_client *client);
 
 // True between start and stop.

@@ -1,11 +1,12 @@
 //! network_system: asynchronous TCP messaging for C, C++ and Rust programs.
 //!
-//! The engine is tokio; C and C++ programs use it through the C ABI in [`ffi`]
-//! (`include/network_system.h`) and the header-only C++ wrapper under `include/kcenon/`.
+//! The engine is tokio; C and C++ programs use it through the C ABI (module `ffi`, hidden from
+//! the Rust API: its functions are `unsafe extern "C"`, `include/network_system.h`) and the header-only C++ wrapper under `include/kcenon/`.
 //! Rust programs can use [`tcp::TcpServer`] and [`tcp::TcpClient`] directly.
 
 pub mod conn;
 pub mod error;
+#[doc(hidden)]
 pub mod ffi;
 pub mod log;
 pub mod runtime;

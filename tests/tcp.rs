@@ -217,7 +217,7 @@ fn reconnect_gives_up_with_circuit_open() {
             ErrorCode::CircuitOpen
         ]
     );
-    client.wait_for_stop();
+    assert!(client.wait_for_stop().is_ok());
     assert!(!client.is_running());
 }
 

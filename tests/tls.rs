@@ -245,7 +245,7 @@ fn mutual_tls_accepts_and_refuses() {
         .connected
         .recv_timeout(Duration::from_millis(200))
         .is_err());
-    anonymous.wait_for_stop();
+    assert!(anonymous.wait_for_stop().is_ok());
 }
 
 fn start_error(pki: &Pki, server: &Pair, tls: ClientTlsConfig) -> (network_system::Error, Echo) {
@@ -460,7 +460,7 @@ fn plaintext_client_is_refused_and_others_keep_working() {
         echo.errors.recv_timeout(WAIT).unwrap(),
         ErrorCode::TlsHandshakeFailed
     );
-    plain.wait_for_stop(); // the server closed it
+    assert!(plain.wait_for_stop().is_ok()); // the server closed it
 
     let (c, rx) = client(client_tls(&pki), Framing::Raw);
     c.start_wait("127.0.0.1", echo.port).unwrap();

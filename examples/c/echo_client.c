@@ -16,7 +16,7 @@ typedef struct {
     size_t len;
 } state;
 
-static void on_connected(void *ud, ns_tcp_session *s) {
+static void on_connected(void *ud, const ns_tcp_session *s) {
     state *st = ud;
     (void)s;
     pthread_mutex_lock(&st->lock);
@@ -25,7 +25,7 @@ static void on_connected(void *ud, ns_tcp_session *s) {
     pthread_mutex_unlock(&st->lock);
 }
 
-static void on_receive(void *ud, ns_tcp_session *s, const uint8_t *data, size_t len) {
+static void on_receive(void *ud, const ns_tcp_session *s, const uint8_t *data, size_t len) {
     state *st = ud;
     (void)s;
     pthread_mutex_lock(&st->lock);
@@ -36,7 +36,7 @@ static void on_receive(void *ud, ns_tcp_session *s, const uint8_t *data, size_t 
     pthread_mutex_unlock(&st->lock);
 }
 
-static void on_error(void *ud, ns_tcp_session *s, ns_result code, const char *message) {
+static void on_error(void *ud, const ns_tcp_session *s, ns_result code, const char *message) {
     state *st = ud;
     (void)s;
     fprintf(stderr, "error %s (%d): %s\n", ns_error_name(code), code, message);

@@ -4,13 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void on_receive(void *user_data, ns_tcp_session *session, const uint8_t *data, size_t len) {
+static void on_receive(void *user_data, const ns_tcp_session *session, const uint8_t *data, size_t len) {
     (void)user_data;
     ns_result r = ns_tcp_session_send(session, data, len);
     if (r != NS_OK) fprintf(stderr, "send: %s (%s)\n", ns_last_error_message(), ns_error_name(r));
 }
 
-static void on_connect(void *user_data, ns_tcp_session *session) {
+static void on_connect(void *user_data, const ns_tcp_session *session) {
     char ip[64];
     uint16_t port = 0;
     (void)user_data;

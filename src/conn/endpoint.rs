@@ -16,22 +16,28 @@ pub(crate) struct Endpoint<C, H = Handlers> {
 
 impl<C: Clone, H: Clone + Default> Endpoint<C, H> {
     pub fn new(config: C, running: ErrorCode) -> Endpoint<C, H> {
+        let life = Arc::new(Lifecycle::new());
         Endpoint {
             config: Mutex::new(config),
-            handlers: HandlerSlot::default(),
-            life: Arc::new(Lifecycle::default()),
+            handlers: HandlerSlot::new(life.id()),
+            life,
             running,
         }
     }
 
-    pub fn configure(&self, f: impl FnOnce(&mut C)) -> Result<()> {
+    /// Changes the options, all or nothing: `f` edits a copy, which replaces the options only
+    /// when `f` succeeds. Fails while running.
+    pub fn configure(&self, f: impl FnOnce(&mut C) -> Result<()>) -> Result<()> {
         if self.life.is_running() {
             return Err(Error::new(
                 self.running,
                 "options can only be changed before start",
             ));
         }
-        f(&mut lock(&self.config));
+        let mut config = lock(&self.config);
+        let mut next = config.clone();
+        f(&mut next)?;
+        *config = next;
         Ok(())
     }
 
@@ -48,6 +54,21 @@ impl<C: Clone, H: Clone + Default> Endpoint<C, H> {
         self.life
             .try_start()
             .ok_or_else(|| Error::new(self.running, format!("{what} is already running")))
+    }
+
+    /// Stops the object: marks it stopped, runs `signal` (tells its tasks; also when it was
+    /// not running, as a client that ended by itself may still be closing), then waits for its tasks where this thread may (see `Lifecycle::wait_idle`). Everything
+    /// it touches is kept alive by the caller's `Arc`, so a concurrent `wait_for_stop` + free
+    /// on another thread cannot pull it away; `wait_for_stop` returns only after this returns.
+    pub fn stop(&self, signal: impl FnOnce()) {
+        let _stopping = self.life.begin_stop();
+        signal();
+        self.life.wait_idle();
+    }
+
+    /// Blocks until stopped; fails at once inside a callback or on a runtime thread.
+    pub fn wait_for_stop(&self) -> Result<()> {
+        self.life.clone().wait_stopped()
     }
 }
 

@@ -1,7 +1,10 @@
-//! User callbacks of one object, replaceable at any time without locking the hot path.
+//! User callbacks of one object, replaceable at any time. Each event loads the current set
+//! (no lock, no reference count on the fast path) and holds it only during the call, so a
+//! replaced callback — and the user data it owns — is released as soon as no call of it runs.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+use arc_swap::{ArcSwap, Guard};
 
 use super::Session;
 use crate::error::Error;
@@ -23,66 +26,50 @@ pub struct Handlers {
     pub error: Option<ErrorFn>,
 }
 
-/// Holds an object's current callbacks (`H`); tasks keep a cached copy and refresh it with
-/// one atomic load per event.
-#[derive(Default)]
+/// Holds the current callbacks (`H`) of the object `owner`.
 pub(crate) struct HandlerSlot<H = Handlers> {
-    generation: AtomicU64,
-    current: Mutex<Arc<H>>,
+    owner: u64,
+    current: ArcSwap<H>,
+    /// Serialises replacements (each one starts from the latest set).
+    update: Mutex<()>,
 }
 
-/// A task's cached view of a [`HandlerSlot`].
-pub(crate) struct Cached<H = Handlers> {
-    generation: u64,
-    handlers: Arc<H>,
-}
+impl<H: Clone + Default> HandlerSlot<H> {
+    pub fn new(owner: u64) -> HandlerSlot<H> {
+        HandlerSlot {
+            owner,
+            current: ArcSwap::from_pointee(H::default()),
+            update: Mutex::new(()),
+        }
+    }
 
-impl<H: Clone> HandlerSlot<H> {
+    /// The object whose callbacks these are.
+    pub fn owner(&self) -> u64 {
+        self.owner
+    }
+
     pub fn update(&self, f: impl FnOnce(&mut H)) {
         let old = {
-            let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-            let mut next = H::clone(&current);
+            let _one = self.update.lock().unwrap_or_else(|e| e.into_inner());
+            let mut next = H::clone(&self.current.load());
             f(&mut next);
-            let old = std::mem::replace(&mut *current, Arc::new(next));
-            self.generation.fetch_add(1, Ordering::Release);
-            old
+            self.current.swap(Arc::new(next))
         };
-        // The replaced callbacks (and any user data they own) are released outside the lock.
+        // Released outside the lock: a user-data free function may call back into the library.
         drop(old);
     }
 
-    pub fn snapshot(&self) -> Cached<H> {
-        let generation = self.generation.load(Ordering::Acquire);
-        let handlers = self
-            .current
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        Cached {
-            generation,
-            handlers,
-        }
-    }
-
-    /// The current handlers, re-read only when they changed since `cache` was taken.
-    pub fn get<'a>(&self, cache: &'a mut Cached<H>) -> &'a H {
-        if self.generation.load(Ordering::Acquire) != cache.generation {
-            *cache = self.snapshot();
-        }
-        &cache.handlers
+    /// The current callbacks, for the duration of one event.
+    pub fn load(&self) -> Guard<Arc<H>> {
+        self.current.load()
     }
 }
 
 impl HandlerSlot<Handlers> {
     pub fn fire_error(&self, session: Option<&Session>, err: &Error) {
-        let mut cache = self.snapshot();
-        fire_error(self.get(&mut cache), session, err);
-    }
-}
-
-pub(crate) fn fire_error(h: &Handlers, session: Option<&Session>, err: &Error) {
-    crate::ns_log!(crate::log::Level::Debug, "error: {err}");
-    if let Some(f) = &h.error {
-        runtime::invoke("error", || f(session, err));
+        crate::ns_log!(crate::log::Level::Debug, "error: {err}");
+        if let Some(f) = &self.load().error {
+            runtime::invoke(self.owner, "error", || f(session, err));
+        }
     }
 }

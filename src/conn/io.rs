@@ -11,13 +11,15 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{sleep_until, timeout_at, Instant};
 
 use super::framing::{self, Decoded, HEADER_LEN};
-use super::handlers::{fire_error, Cached, HandlerSlot};
+use super::handlers::HandlerSlot;
 use super::session::Conn;
 use super::{Framing, Session};
 use crate::error::{Error, ErrorCode};
 use crate::log::Level;
 use crate::runtime;
 
+/// Reads of a connection that receives little go through an in-task buffer of this size.
+const SMALL_READ: usize = 256;
 const MIN_READ: usize = 8 * 1024;
 const MAX_READ: usize = 256 * 1024;
 const MAX_IOVECS: usize = 64;
@@ -36,14 +38,14 @@ pub(crate) async fn run<R, W>(
     W: AsyncWrite + Unpin + Send + 'static,
 {
     let conn = session.conn();
-    let mut cache = slot.snapshot();
+    let owner = slot.owner();
     // Reader and writer run in this one task (one spawn per connection); most writes bypass
     // the writer anyway through the direct-write path.
     let read = async {
-        if let Some(f) = &slot.get(&mut cache).connected {
-            runtime::invoke("connected", || f(&session));
+        if let Some(f) = &slot.load().connected {
+            runtime::invoke(owner, "connected", || f(&session));
         }
-        let error = read_loop(&session, reader, slot, &mut cache).await;
+        let error = read_loop(&session, reader, slot).await;
         conn.begin_close();
         error
     };
@@ -53,58 +55,43 @@ pub(crate) async fn run<R, W>(
         conn.counters.errors.fetch_add(1, Ordering::Relaxed);
     }
     closed();
-    let handlers = slot.get(&mut cache);
     if let Some(err) = error {
-        fire_error(handlers, Some(&session), &err);
+        slot.fire_error(Some(&session), &err);
     }
-    if let Some(f) = &handlers.disconnected {
-        runtime::invoke("disconnected", || f(&session));
+    if let Some(f) = &slot.load().disconnected {
+        runtime::invoke(owner, "disconnected", || f(&session));
     }
 }
 
 /// Reads until EOF, error, idle timeout or a close request; returns the error that ended it.
+///
+/// Memory follows the bytes that arrived, never what a peer announces: while little arrives
+/// (an idle connection, a lone header) reads go through a small in-task buffer and only the
+/// bytes received are kept; once reads fill it, the buffer grows with the stream (up to
+/// `MAX_READ` per read), and it is released after a message larger than that.
 async fn read_loop<R: AsyncRead + Unpin>(
     session: &Session,
     mut reader: R,
     slot: &HandlerSlot,
-    cache: &mut Cached,
 ) -> Option<Error> {
     let conn = session.conn();
     let mut closing = conn.closing();
     let idle = conn.opts.idle_timeout;
     let mut last_read = Instant::now();
-    // The heap buffer is allocated when the first bytes arrive: until then an idle connection
-    // waits on this small in-task buffer.
-    let mut first = [0u8; 256];
+    let mut small = [0u8; SMALL_READ];
     let mut buf = BytesMut::new();
     let mut read_size = MIN_READ;
     loop {
-        if buf.capacity() == 0 {
-            let n = tokio::select! {
-                biased;
-                _ = closing.wait_for(|c| *c) => return None,
-                r = reader.read(&mut first) => match r {
-                    Ok(0) => return None,
-                    Ok(n) => n,
-                    Err(e) => return Some(Error::new(ErrorCode::ReceiveFailed, format!("receive failed: {e}"))),
-                },
-                _ = idle_sleep(idle, last_read) => return Some(expired(idle)),
-            };
-            last_read = Instant::now();
-            buf.reserve(read_size);
-            buf.extend_from_slice(&first[..n]);
-            if let Err(e) = deliver(session, conn, &mut buf, slot, cache) {
-                return Some(e);
-            }
-            continue;
-        }
-        if buf.capacity() - buf.len() < read_size / 2 {
+        let streaming = buf.capacity() >= MIN_READ;
+        if streaming && buf.capacity() - buf.len() < read_size / 2 {
             buf.reserve(read_size);
         }
         let n = tokio::select! {
             biased;
             _ = closing.wait_for(|c| *c) => return None,
-            r = reader.read_buf(&mut buf) => match r {
+            r = async {
+                if streaming { reader.read_buf(&mut buf).await } else { reader.read(&mut small).await }
+            } => match r {
                 Ok(0) => return None,
                 Ok(n) => n,
                 Err(e) => return Some(Error::new(ErrorCode::ReceiveFailed, format!("receive failed: {e}"))),
@@ -114,11 +101,21 @@ async fn read_loop<R: AsyncRead + Unpin>(
         if idle.is_some() {
             last_read = Instant::now();
         }
-        if n >= read_size && read_size < MAX_READ {
+        if !streaming {
+            buf.extend_from_slice(&small[..n]);
+            if n == SMALL_READ {
+                // The small buffer filled up: a stream is coming.
+                buf.reserve(read_size);
+            }
+        } else if n >= read_size && read_size < MAX_READ {
             read_size *= 2;
         }
-        if let Err(e) = deliver(session, conn, &mut buf, slot, cache) {
+        if let Err(e) = deliver(session, conn, &mut buf, slot) {
             return Some(e);
+        }
+        if buf.is_empty() && buf.capacity() > 2 * MAX_READ {
+            // After a large message: give the memory back.
+            buf = BytesMut::new();
         }
     }
 }
@@ -146,11 +143,10 @@ fn deliver(
     conn: &Conn,
     buf: &mut BytesMut,
     slot: &HandlerSlot,
-    cache: &mut Cached,
 ) -> Result<(), Error> {
     match conn.opts.framing {
         Framing::Raw => {
-            on_data(session, conn, buf, slot, cache);
+            on_data(session, conn, buf, slot);
             buf.clear();
         }
         Framing::LengthPrefixed => loop {
@@ -160,19 +156,11 @@ fn deliver(
             }
             match framing::decode(buf, conn.opts.max_message_size) {
                 Decoded::Frame(len) => {
-                    on_data(
-                        session,
-                        conn,
-                        &buf[HEADER_LEN..HEADER_LEN + len],
-                        slot,
-                        cache,
-                    );
+                    on_data(session, conn, &buf[HEADER_LEN..HEADER_LEN + len], slot);
                     buf.advance(HEADER_LEN + len);
                 }
-                Decoded::Incomplete(total) => {
-                    buf.reserve(total.saturating_sub(buf.len()));
-                    break;
-                }
+                // The rest of the frame is read as it arrives; nothing is reserved for it.
+                Decoded::Incomplete(_) => break,
                 Decoded::TooLarge(len) => {
                     return Err(Error::new(
                         ErrorCode::MessageTooLarge,
@@ -188,13 +176,13 @@ fn deliver(
     Ok(())
 }
 
-fn on_data(session: &Session, conn: &Conn, data: &[u8], slot: &HandlerSlot, cache: &mut Cached) {
+fn on_data(session: &Session, conn: &Conn, data: &[u8], slot: &HandlerSlot) {
     conn.counters.messages_in.fetch_add(1, Ordering::Relaxed);
     conn.counters
         .bytes_in
         .fetch_add(data.len() as u64, Ordering::Relaxed);
-    if let Some(f) = &slot.get(cache).data {
-        runtime::invoke("receive", || f(session, data));
+    if let Some(f) = &slot.load().data {
+        runtime::invoke(slot.owner(), "receive", || f(session, data));
     }
 }
 

@@ -1,17 +1,23 @@
 //! Running state and task accounting of one server or client: `stop` waits for its tasks,
-//! `wait_for_stop` waits for the object to be stopped.
+//! `wait_for_stop` waits for the object to be stopped and every stop in progress to finish.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use crate::error::Result;
+use crate::runtime;
 
 #[derive(Default)]
 struct State {
     running: bool,
     run: u64,
     tasks: usize,
+    /// Calls of `stop` that have not returned yet.
+    stopping: usize,
 }
 
-#[derive(Default)]
 pub(crate) struct Lifecycle {
+    /// The object's id: callbacks run in its scope (see `runtime::invoke`).
+    id: u64,
     state: Mutex<State>,
     changed: Condvar,
 }
@@ -29,7 +35,31 @@ impl Drop for TaskGuard {
     }
 }
 
+/// One `stop` in progress; `wait_for_stop` does not return before it is dropped. It keeps the
+/// lifecycle alive, so the stopping thread never touches freed memory.
+pub(crate) struct Stopping(Arc<Lifecycle>);
+
+impl Drop for Stopping {
+    fn drop(&mut self) {
+        let mut s = self.0.lock();
+        s.stopping -= 1;
+        self.0.changed.notify_all();
+    }
+}
+
 impl Lifecycle {
+    pub fn new() -> Lifecycle {
+        Lifecycle {
+            id: runtime::new_object_id(),
+            state: Mutex::default(),
+            changed: Condvar::new(),
+        }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -45,13 +75,13 @@ impl Lifecycle {
         Some(s.run)
     }
 
-    /// Marks the object stopped; returns whether it was running.
-    pub fn request_stop(&self) -> bool {
+    /// Marks the object stopped and registers a stop in progress until the guard is dropped.
+    pub fn begin_stop(self: &Arc<Self>) -> Stopping {
         let mut s = self.lock();
-        let was = s.running;
         s.running = false;
+        s.stopping += 1;
         self.changed.notify_all();
-        was
+        Stopping(self.clone())
     }
 
     /// Marks run `run` as ended by itself (fatal error, attempts exhausted).
@@ -72,19 +102,25 @@ impl Lifecycle {
         TaskGuard(self.clone())
     }
 
-    /// Blocks until no task of this object is alive.
-    pub fn wait_idle(&self) {
-        let mut s = self.lock();
-        while s.tasks > 0 {
-            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
-        }
+    /// Waits until no task of this object is alive, where this thread may wait for it (see
+    /// `runtime::wait_for_object`); returns whether it waited.
+    pub fn wait_idle(&self) -> bool {
+        runtime::wait_for_object(self.id, || {
+            let mut s = self.lock();
+            while s.tasks > 0 {
+                s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+            }
+        })
     }
 
-    /// Blocks until the object is stopped and its tasks have ended.
-    pub fn wait_stopped(&self) {
+    /// Blocks until the object is stopped, its tasks have ended and no stop is in progress.
+    /// Inside a callback or on a runtime thread it fails at once (it would wait for itself).
+    pub fn wait_stopped(&self) -> Result<()> {
+        runtime::check_may_wait_for_stop()?;
         let mut s = self.lock();
-        while s.running || s.tasks > 0 {
+        while s.running || s.tasks > 0 || s.stopping > 0 {
             s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
         }
+        Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! Transport-agnostic connection machinery shared by TCP and TLS: framing, the send queue,
 //! the reader and writer loops, callbacks, lifecycle and statistics.
 
+pub(crate) mod addr;
 mod endpoint;
 pub mod framing;
 mod handlers;
@@ -28,6 +29,15 @@ pub enum Framing {
     Raw,
     /// A 4-byte big-endian length before each message; whole messages are delivered.
     LengthPrefixed,
+}
+
+/// What a TLS connection negotiated (kept by the session; TLS fills it in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// "TLSv1.2" or "TLSv1.3".
+    pub version: String,
+    /// The ALPN protocol both sides agreed on, if any.
+    pub alpn: Option<Vec<u8>>,
 }
 
 /// Per-connection options shared by servers and clients.

@@ -9,11 +9,27 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::sync::{watch, Notify};
 
 use super::framing::{self, HEADER_LEN};
-use super::{ConnOptions, Counters, Framing, Stats};
+use super::{ConnOptions, Counters, Framing, Stats, TlsInfo};
 use crate::error::{Error, ErrorCode, Result};
-use crate::tls::TlsInfo;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Sends above this size are copied into a buffer of their own, allocated fallibly, instead of
+/// being appended to the shared staging buffer.
+const LARGE_COPY: usize = 1 << 20;
+
+/// A copy of `data`; `OutOfMemory` when it cannot be allocated (instead of aborting).
+fn copy_of(data: &[u8]) -> Result<Bytes> {
+    let mut copy = Vec::new();
+    copy.try_reserve_exact(data.len()).map_err(|_| {
+        Error::new(
+            ErrorCode::OutOfMemory,
+            format!("cannot allocate {} bytes to copy the message", data.len()),
+        )
+    })?;
+    copy.extend_from_slice(data);
+    Ok(Bytes::from(copy))
+}
 
 #[derive(Default)]
 pub(super) struct SendQueue {
@@ -119,8 +135,12 @@ impl Session {
     /// Queues a copy of `data` (framed according to the options).
     /// Errors: empty data → `InvalidArgument`; closed → `ConnectionClosed`;
     /// over `max_message_size` (framed) → `MessageTooLarge`; queue full → `SendQueueFull`.
+    /// A message too large to copy (the allocation fails) → `OutOfMemory`, nothing queued.
     pub fn send(&self, data: &[u8]) -> Result<()> {
         self.0.check(data.len())?;
+        if data.len() > LARGE_COPY {
+            return self.send_bytes(copy_of(data)?);
+        }
         let framed = self.0.framed();
         self.0.enqueue(1, data.len(), |q| {
             if framed {

@@ -1,16 +1,23 @@
 //! The C ABI (ARCHITECTURE §4). Every function: argument checks → safe API → result code.
 //! No function lets a panic cross the boundary; NULL or invalid arguments give
-//! `NS_ERR_INVALID_ARGUMENT` (-1). Error details: [`ns_last_error_message`].
+//! `NS_ERR_INVALID_ARGUMENT` (-1). Error details: `ns_last_error_message`.
 
 #![allow(non_camel_case_types)]
-// C entry points take raw pointers by design: each one checks for NULL and documents what a
-// valid pointer is; marking them `unsafe fn` would change nothing for C callers.
-#![allow(clippy::not_unsafe_ptr_arg_deref)]
+// Every entry point is `unsafe extern "C"`: it takes raw pointers whose validity only the
+// caller can promise. The promise is the same for all of them and written once, in the
+// contract at the top of the generated header (and each function's doc names what it borrows
+// or takes over), so no function repeats it in a `# Safety` section.
+#![allow(clippy::missing_safety_doc)]
+// Inside them, each operation that relies on that promise still sits in its own `unsafe`
+// block with a SAFETY comment.
+#![deny(unsafe_op_in_unsafe_fn)]
 
+pub(crate) mod common;
 mod tcp;
 mod tls;
 mod udp;
 
+pub use common::ns_stats;
 pub use tcp::*;
 pub use tls::*;
 pub use udp::*;
@@ -66,7 +73,7 @@ pub const NS_ERR_BIND_FAILED: ns_result = -662;
 pub const NS_ERR_CLIENT_NOT_STARTED: ns_result = -663;
 pub const NS_ERR_CLIENT_ALREADY_RUNNING: ns_result = -664;
 
-/// Log levels for [`ns_set_log_callback`].
+/// Log levels for `ns_set_log_callback`.
 pub const NS_LOG_OFF: i32 = 0;
 pub const NS_LOG_ERROR: i32 = 1;
 pub const NS_LOG_WARN: i32 = 2;
@@ -88,17 +95,29 @@ pub type ns_log_fn = Option<
 >;
 
 thread_local! {
-    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    /// The last error message of this thread, NUL-terminated ("" after a success).
+    static LAST_ERROR: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Stores `msg` as this thread's last error. Clearing allocates nothing; during thread-local
+/// teardown (a C++ `thread_local` destructor calling us) the message is simply not kept.
 fn set_last_error(msg: &str) {
-    let c = CString::new(msg.replace('\0', " ")).unwrap_or_default();
-    LAST_ERROR.with(|e| *e.borrow_mut() = c);
+    let _ = LAST_ERROR.try_with(|e| {
+        let mut e = e.borrow_mut();
+        e.clear();
+        e.extend(msg.bytes().map(|b| if b == 0 { b' ' } else { b }));
+        e.push(0);
+    });
 }
 
-/// Runs `f` behind the panic guard and maps its result to a code (ARCHITECTURE §4).
+/// Runs `f` behind the panic guard and maps its result to a code (ARCHITECTURE §4). In a
+/// child process after `fork()` it returns `NS_ERR_NOT_INITIALIZED` without running `f`.
 pub(crate) fn guard(f: impl FnOnce() -> Result<()>) -> ns_result {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    let outcome = match crate::runtime::usable() {
+        Ok(()) => catch_unwind(AssertUnwindSafe(f)),
+        Err(e) => Ok(Err(e)),
+    };
+    match outcome {
         Ok(Ok(())) => {
             set_last_error("");
             NS_OK
@@ -115,8 +134,13 @@ pub(crate) fn guard(f: impl FnOnce() -> Result<()>) -> ns_result {
     }
 }
 
-/// Like [`guard`] for functions that return a value; `fallback` on panic.
+/// Like `guard` for functions that return a value; `fallback` on panic, and in a child
+/// process after `fork()` (then the last error says why).
 pub(crate) fn guard_value<T>(fallback: T, f: impl FnOnce() -> T) -> T {
+    if let Err(e) = crate::runtime::usable() {
+        set_last_error(e.message());
+        return fallback;
+    }
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
         crate::ns_log!(Level::Error, "panic caught at the C boundary");
         fallback
@@ -189,14 +213,27 @@ impl Drop for UserData {
     }
 }
 
-/// Writing to a connection the peer has closed raises SIGPIPE, which kills a C or C++ process
-/// by default (Rust programs ignore it from startup). The first object created through the C
-/// ABI therefore sets SIGPIPE to ignored, unless the application installed its own handler.
-pub(crate) fn ignore_sigpipe() {
+/// Process-wide setup, once, when the first object is created through the C ABI:
+/// - SIGPIPE: writing to a connection the peer has closed raises it, which kills a C or C++
+///   process by default (Rust programs ignore it from startup); it is set to ignored unless
+///   the application installed its own handler.
+/// - `fork()`: a child inherits the runtime without its threads; a `pthread_atfork` child
+///   handler marks the library unusable there (every call returns `NS_ERR_NOT_INITIALIZED`).
+/// - exit: an `atexit` hook stops every user callback once the process is exiting, so none
+///   runs while static objects are being destroyed.
+pub(crate) fn process_setup() {
+    extern "C" fn forked_child() {
+        crate::runtime::mark_forked();
+    }
+    extern "C" fn exiting() {
+        crate::runtime::mark_exiting();
+    }
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // SAFETY: sigaction with a zeroed struct reads the current disposition; we replace it
         // only when it is the default, with SIG_IGN (async-signal-safe, no handler code).
+        // pthread_atfork and atexit register plain functions that only store an atomic flag
+        // (async-signal-safe in the fork child).
         unsafe {
             let mut current: libc::sigaction = std::mem::zeroed();
             if libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut current) == 0
@@ -206,13 +243,15 @@ pub(crate) fn ignore_sigpipe() {
                 ignore.sa_sigaction = libc::SIG_IGN;
                 libc::sigaction(libc::SIGPIPE, &ignore, std::ptr::null_mut());
             }
+            libc::pthread_atfork(None, None, Some(forked_child));
+            libc::atexit(exiting);
         }
     });
 }
 
 /// Version string, e.g. "0.1.0". Static storage; never free it. Any thread.
 #[no_mangle]
-pub extern "C" fn ns_version() -> *const c_char {
+pub unsafe extern "C" fn ns_version() -> *const c_char {
     static V: &CStr = c"0.1.0";
     V.as_ptr()
 }
@@ -220,41 +259,51 @@ pub extern "C" fn ns_version() -> *const c_char {
 /// Name of an error code, e.g. "connection_closed", or "unknown_error". Static storage;
 /// never free it. Any thread.
 #[no_mangle]
-pub extern "C" fn ns_error_name(code: ns_result) -> *const c_char {
+pub unsafe extern "C" fn ns_error_name(code: ns_result) -> *const c_char {
     static NAMES: OnceLock<HashMap<i32, CString>> = OnceLock::new();
-    guard_value(c"unknown_error".as_ptr(), || {
+    // Works in a fork child too: static data only.
+    let unknown = c"unknown_error".as_ptr();
+    catch_unwind(|| {
         let names = NAMES.get_or_init(|| {
             ErrorCode::ALL
                 .iter()
                 .map(|c| (c.value(), CString::new(c.name()).unwrap_or_default()))
                 .collect()
         });
-        names
-            .get(&code)
-            .map_or(c"unknown_error".as_ptr(), |n| n.as_ptr())
+        names.get(&code).map_or(unknown, |n| n.as_ptr())
     })
+    .unwrap_or(unknown)
 }
 
 /// Message of the last failed call on this thread ("" after a successful call).
 /// Valid until the next library call on this thread; never free it.
 #[no_mangle]
-pub extern "C" fn ns_last_error_message() -> *const c_char {
-    LAST_ERROR.with(|e| e.borrow().as_ptr())
+pub unsafe extern "C" fn ns_last_error_message() -> *const c_char {
+    LAST_ERROR
+        .try_with(|e| {
+            let e = e.borrow();
+            if e.is_empty() {
+                c"".as_ptr()
+            } else {
+                e.as_ptr() as *const c_char
+            }
+        })
+        .unwrap_or(c"".as_ptr())
 }
 
 /// Sets the number of runtime worker threads. Call before creating any object; afterwards
 /// it fails with NS_ERR_ALREADY_EXISTS. 0 or more than 1024 → NS_ERR_INVALID_ARGUMENT.
 /// Default: env NETWORK_SYSTEM_WORKER_THREADS, else the number of cores.
 #[no_mangle]
-pub extern "C" fn ns_runtime_configure(worker_threads: usize) -> ns_result {
+pub unsafe extern "C" fn ns_runtime_configure(worker_threads: usize) -> ns_result {
     guard(|| crate::runtime::configure(worker_threads))
 }
 
 /// Starts the shared runtime now instead of on first use (optional).
 #[no_mangle]
-pub extern "C" fn ns_runtime_init() -> ns_result {
+pub unsafe extern "C" fn ns_runtime_init() -> ns_result {
     guard(|| {
-        ignore_sigpipe();
+        process_setup();
         crate::runtime::handle().map(|_| ())
     })
 }
@@ -264,7 +313,7 @@ pub extern "C" fn ns_runtime_init() -> ns_result {
 /// The callback runs on any thread, possibly concurrently; `user_data` must stay valid until
 /// the callback is replaced.
 #[no_mangle]
-pub extern "C" fn ns_set_log_callback(
+pub unsafe extern "C" fn ns_set_log_callback(
     level: i32,
     callback: ns_log_fn,
     user_data: *mut c_void,
@@ -344,6 +393,41 @@ mod tests {
             format!("{NS_VERSION_MAJOR}.{NS_VERSION_MINOR}.{NS_VERSION_PATCH}"),
             crate::VERSION
         );
+    }
+
+    /// Whitespace-collapsed text.
+    fn words(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn header_contract_matches_the_readme() {
+        let toml = include_str!("../../cbindgen.toml");
+        let start = toml.find("Threading and callback contract").unwrap_or(0);
+        let end = toml[start..].find("*/").map_or(toml.len(), |e| start + e);
+        let contract: String = toml[start..end]
+            .lines()
+            .skip(1)
+            .map(|l| l.trim_start().trim_start_matches('*'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("## Threading and callback contract")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .unwrap_or("");
+        assert!(contract.len() > 500, "contract not found in cbindgen.toml");
+        assert!(
+            words(section).contains(&words(&contract)),
+            "the README's threading contract differs from the header preamble (cbindgen.toml)"
+        );
+    }
+
+    #[test]
+    fn datagram_limits_match() {
+        assert_eq!(NS_MAX_DATAGRAM_V4, crate::udp::MAX_DATAGRAM_V4);
+        assert_eq!(NS_MAX_DATAGRAM_V6, crate::udp::MAX_DATAGRAM_V6);
     }
 
     #[test]

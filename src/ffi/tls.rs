@@ -61,12 +61,14 @@ fn server_tls(
     server: *const ns_tcp_server,
     f: impl FnOnce(&mut ServerTlsConfig) -> Result<()>,
 ) -> ns_result {
+    // All or nothing: a failed setter leaves the TLS options (and whether TLS is on) as they were.
     guard(|| {
-        let mut result = Ok(());
-        handle(server, "server")?
-            .0
-            .configure(|c| result = f(c.tls.get_or_insert_with(ServerTlsConfig::default)))?;
-        result
+        handle(server, "server")?.0.try_configure(|c| {
+            let mut tls = c.tls.clone().unwrap_or_default();
+            f(&mut tls)?;
+            c.tls = Some(tls);
+            Ok(())
+        })
     })
 }
 
@@ -74,21 +76,23 @@ fn client_tls(
     client: *const ns_tcp_client,
     f: impl FnOnce(&mut ClientTlsConfig) -> Result<()>,
 ) -> ns_result {
+    // All or nothing: a failed setter leaves the TLS options (and whether TLS is on) as they were.
     guard(|| {
-        let mut result = Ok(());
-        handle(client, "client")?
-            .0
-            .configure(|c| result = f(c.tls.get_or_insert_with(ClientTlsConfig::default)))?;
-        result
+        handle(client, "client")?.0.try_configure(|c| {
+            let mut tls = c.tls.clone().unwrap_or_default();
+            f(&mut tls)?;
+            c.tls = Some(tls);
+            Ok(())
+        })
     })
 }
 
 /// Creates a stopped TLS server (an `ns_tcp_server` with TLS on). Set its certificate before
 /// `ns_tcp_server_start`, which otherwise fails with -606. Release with `ns_tcp_server_free`.
 #[no_mangle]
-pub extern "C" fn ns_tls_server_new() -> *mut ns_tcp_server {
+pub unsafe extern "C" fn ns_tls_server_new() -> *mut ns_tcp_server {
     guard_value(std::ptr::null_mut(), || {
-        super::ignore_sigpipe();
+        super::process_setup();
         let config = ServerConfig {
             tls: Some(ServerTlsConfig::default()),
             ..ServerConfig::default()
@@ -100,7 +104,7 @@ pub extern "C" fn ns_tls_server_new() -> *mut ns_tcp_server {
 /// Certificate chain (leaf first) and private key (PKCS#8, PKCS#1 or SEC1), PEM files. They
 /// are read at start: a missing or malformed file makes start fail with -606 naming it.
 #[no_mangle]
-pub extern "C" fn ns_tls_server_set_certificate_files(
+pub unsafe extern "C" fn ns_tls_server_set_certificate_files(
     server: *mut ns_tcp_server,
     cert_chain_path: *const c_char,
     key_path: *const c_char,
@@ -114,7 +118,7 @@ pub extern "C" fn ns_tls_server_set_certificate_files(
 
 /// Like `ns_tls_server_set_certificate_files` with the PEM text itself (copied).
 #[no_mangle]
-pub extern "C" fn ns_tls_server_set_certificate_pem(
+pub unsafe extern "C" fn ns_tls_server_set_certificate_pem(
     server: *mut ns_tcp_server,
     cert_chain_pem: *const c_char,
     key_pem: *const c_char,
@@ -129,7 +133,7 @@ pub extern "C" fn ns_tls_server_set_certificate_pem(
 /// Mutual TLS: client certificates must chain to the CAs in this PEM file; with `require`
 /// false, clients without a certificate are still accepted.
 #[no_mangle]
-pub extern "C" fn ns_tls_server_set_client_ca_file(
+pub unsafe extern "C" fn ns_tls_server_set_client_ca_file(
     server: *mut ns_tcp_server,
     ca_path: *const c_char,
     require: bool,
@@ -143,7 +147,7 @@ pub extern "C" fn ns_tls_server_set_client_ca_file(
 
 /// Like `ns_tls_server_set_client_ca_file` with the PEM text itself.
 #[no_mangle]
-pub extern "C" fn ns_tls_server_set_client_ca_pem(
+pub unsafe extern "C" fn ns_tls_server_set_client_ca_pem(
     server: *mut ns_tcp_server,
     ca_pem: *const c_char,
     require: bool,
@@ -157,7 +161,7 @@ pub extern "C" fn ns_tls_server_set_client_ca_pem(
 
 /// ALPN protocols in preference order, comma-separated ("h2,http/1.1"); "" for none.
 #[no_mangle]
-pub extern "C" fn ns_tls_server_set_alpn(
+pub unsafe extern "C" fn ns_tls_server_set_alpn(
     server: *mut ns_tcp_server,
     protocols: *const c_char,
 ) -> ns_result {
@@ -169,7 +173,7 @@ pub extern "C" fn ns_tls_server_set_alpn(
 
 /// NS_TLS_VERSIONS_1_2_AND_1_3 (default), NS_TLS_VERSIONS_1_3_ONLY or NS_TLS_VERSIONS_1_2_ONLY.
 #[no_mangle]
-pub extern "C" fn ns_tls_server_set_versions(
+pub unsafe extern "C" fn ns_tls_server_set_versions(
     server: *mut ns_tcp_server,
     tls_versions: i32,
 ) -> ns_result {
@@ -181,7 +185,7 @@ pub extern "C" fn ns_tls_server_set_versions(
 
 /// Time allowed for a client's handshake (default 10000 ms; > 0); exceeded → error -602.
 #[no_mangle]
-pub extern "C" fn ns_tls_server_set_handshake_timeout_ms(
+pub unsafe extern "C" fn ns_tls_server_set_handshake_timeout_ms(
     server: *mut ns_tcp_server,
     ms: u64,
 ) -> ns_result {
@@ -203,9 +207,9 @@ fn timeout(ms: u64) -> Result<Duration> {
 /// start). Release with `ns_tcp_client_free`. `ns_tcp_client_start_wait` returns after the
 /// handshake, like the original's `start_client`.
 #[no_mangle]
-pub extern "C" fn ns_tls_client_new(verify_cert: bool) -> *mut ns_tcp_client {
+pub unsafe extern "C" fn ns_tls_client_new(verify_cert: bool) -> *mut ns_tcp_client {
     guard_value(std::ptr::null_mut(), || {
-        super::ignore_sigpipe();
+        super::process_setup();
         let config = ClientConfig {
             tls: Some(ClientTlsConfig {
                 verify: verify_cert,
@@ -219,7 +223,7 @@ pub extern "C" fn ns_tls_client_new(verify_cert: bool) -> *mut ns_tcp_client {
 
 /// Also trust the CA certificates in this PEM file.
 #[no_mangle]
-pub extern "C" fn ns_tls_client_set_ca_file(
+pub unsafe extern "C" fn ns_tls_client_set_ca_file(
     client: *mut ns_tcp_client,
     ca_path: *const c_char,
 ) -> ns_result {
@@ -231,7 +235,7 @@ pub extern "C" fn ns_tls_client_set_ca_file(
 
 /// Also trust the CA certificates in this PEM text.
 #[no_mangle]
-pub extern "C" fn ns_tls_client_set_ca_pem(
+pub unsafe extern "C" fn ns_tls_client_set_ca_pem(
     client: *mut ns_tcp_client,
     ca_pem: *const c_char,
 ) -> ns_result {
@@ -243,7 +247,7 @@ pub extern "C" fn ns_tls_client_set_ca_pem(
 
 /// Trust the system roots (/etc/ssl/certs on Debian) (default true).
 #[no_mangle]
-pub extern "C" fn ns_tls_client_set_system_roots(
+pub unsafe extern "C" fn ns_tls_client_set_system_roots(
     client: *mut ns_tcp_client,
     enabled: bool,
 ) -> ns_result {
@@ -255,7 +259,7 @@ pub extern "C" fn ns_tls_client_set_system_roots(
 
 /// Name to verify and send as SNI instead of the host given to start; NULL restores that.
 #[no_mangle]
-pub extern "C" fn ns_tls_client_set_server_name(
+pub unsafe extern "C" fn ns_tls_client_set_server_name(
     client: *mut ns_tcp_client,
     name: *const c_char,
 ) -> ns_result {
@@ -273,7 +277,7 @@ pub extern "C" fn ns_tls_client_set_server_name(
 /// (':' allowed), as `openssl x509 -noout -fingerprint -sha256` prints it. Several pins may be
 /// added; the leaf must match one, on top of the normal verification.
 #[no_mangle]
-pub extern "C" fn ns_tls_client_add_pin_sha256(
+pub unsafe extern "C" fn ns_tls_client_add_pin_sha256(
     client: *mut ns_tcp_client,
     hex: *const c_char,
 ) -> ns_result {
@@ -285,7 +289,7 @@ pub extern "C" fn ns_tls_client_add_pin_sha256(
 
 /// Client certificate chain and key for mutual TLS, PEM files (read at start).
 #[no_mangle]
-pub extern "C" fn ns_tls_client_set_certificate_files(
+pub unsafe extern "C" fn ns_tls_client_set_certificate_files(
     client: *mut ns_tcp_client,
     cert_chain_path: *const c_char,
     key_path: *const c_char,
@@ -301,7 +305,7 @@ pub extern "C" fn ns_tls_client_set_certificate_files(
 
 /// Like `ns_tls_client_set_certificate_files` with the PEM text itself.
 #[no_mangle]
-pub extern "C" fn ns_tls_client_set_certificate_pem(
+pub unsafe extern "C" fn ns_tls_client_set_certificate_pem(
     client: *mut ns_tcp_client,
     cert_chain_pem: *const c_char,
     key_pem: *const c_char,
@@ -317,7 +321,7 @@ pub extern "C" fn ns_tls_client_set_certificate_pem(
 
 /// ALPN protocols offered, comma-separated; "" for none.
 #[no_mangle]
-pub extern "C" fn ns_tls_client_set_alpn(
+pub unsafe extern "C" fn ns_tls_client_set_alpn(
     client: *mut ns_tcp_client,
     protocols: *const c_char,
 ) -> ns_result {
@@ -329,7 +333,7 @@ pub extern "C" fn ns_tls_client_set_alpn(
 
 /// NS_TLS_VERSIONS_1_2_AND_1_3 (default), NS_TLS_VERSIONS_1_3_ONLY or NS_TLS_VERSIONS_1_2_ONLY.
 #[no_mangle]
-pub extern "C" fn ns_tls_client_set_versions(
+pub unsafe extern "C" fn ns_tls_client_set_versions(
     client: *mut ns_tcp_client,
     tls_versions: i32,
 ) -> ns_result {
@@ -341,7 +345,7 @@ pub extern "C" fn ns_tls_client_set_versions(
 
 /// Time allowed for the handshake (default 10000 ms; > 0); exceeded → -602.
 #[no_mangle]
-pub extern "C" fn ns_tls_client_set_handshake_timeout_ms(
+pub unsafe extern "C" fn ns_tls_client_set_handshake_timeout_ms(
     client: *mut ns_tcp_client,
     ms: u64,
 ) -> ns_result {

@@ -7,13 +7,15 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use super::tcp::{ns_stats, write_stats};
-use super::{
-    bytes, guard, guard_value, handle, ignore_sigpipe, invalid, ns_free_fn, ns_result, string,
-    UserData,
-};
+use super::common::{ns_stats, write_stats};
+use super::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string, UserData};
 use crate::error::{Error, ErrorCode, Result};
 use crate::udp::{UdpClient, UdpConfig, UdpHandlers, UdpServer};
+
+/// Largest UDP payload over IPv4 (65535 − 20 IP − 8 UDP header bytes).
+pub const NS_MAX_DATAGRAM_V4: usize = 65_507;
+/// Largest UDP payload over IPv6 without jumbograms (65535 − 8 UDP header bytes).
+pub const NS_MAX_DATAGRAM_V6: usize = 65_527;
 
 /// A UDP server. Create with `ns_udp_server_new`, release with `ns_udp_server_free`.
 pub struct ns_udp_server(UdpServer);
@@ -37,13 +39,13 @@ pub type ns_udp_error_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, code: ns_result, message: *const c_char)>;
 
 trait UdpObject {
-    fn configure(&self, f: impl FnOnce(&mut UdpConfig)) -> Result<()>;
+    fn configure(&self, f: impl FnOnce(&mut UdpConfig) -> Result<()>) -> Result<()>;
     fn set_handlers(&self, f: impl FnOnce(&mut UdpHandlers));
 }
 
 impl UdpObject for ns_udp_server {
-    fn configure(&self, f: impl FnOnce(&mut UdpConfig)) -> Result<()> {
-        self.0.configure(f)
+    fn configure(&self, f: impl FnOnce(&mut UdpConfig) -> Result<()>) -> Result<()> {
+        self.0.try_configure(f)
     }
     fn set_handlers(&self, f: impl FnOnce(&mut UdpHandlers)) {
         self.0.set_handlers(f)
@@ -51,8 +53,8 @@ impl UdpObject for ns_udp_server {
 }
 
 impl UdpObject for ns_udp_client {
-    fn configure(&self, f: impl FnOnce(&mut UdpConfig)) -> Result<()> {
-        self.0.configure(f)
+    fn configure(&self, f: impl FnOnce(&mut UdpConfig) -> Result<()>) -> Result<()> {
+        self.0.try_configure(f)
     }
     fn set_handlers(&self, f: impl FnOnce(&mut UdpHandlers)) {
         self.0.set_handlers(f)
@@ -60,11 +62,7 @@ impl UdpObject for ns_udp_client {
 }
 
 fn configure<T: UdpObject>(p: *const T, f: impl FnOnce(&mut UdpConfig) -> Result<()>) -> ns_result {
-    guard(|| {
-        let mut result = Ok(());
-        handle(p, "handle")?.configure(|c| result = f(c))?;
-        result
-    })
+    guard(|| handle(p, "handle")?.configure(f))
 }
 
 fn set_receive<T: UdpObject>(
@@ -206,16 +204,19 @@ fn port_of(addr: Option<SocketAddr>, out: *mut u16, not_running: ErrorCode) -> R
 
 /// Creates a stopped UDP server (bind 0.0.0.0 by default). Release with `ns_udp_server_free`.
 #[no_mangle]
-pub extern "C" fn ns_udp_server_new() -> *mut ns_udp_server {
+pub unsafe extern "C" fn ns_udp_server_new() -> *mut ns_udp_server {
     guard_value(std::ptr::null_mut(), || {
-        ignore_sigpipe();
+        super::process_setup();
         Box::into_raw(Box::new(ns_udp_server(UdpServer::default())))
     })
 }
 
-/// Stops and releases the server; no callback starts after it returns. NULL is a no-op.
+/// Stops the server (as `ns_udp_server_stop`) and releases it. Exclusive: no other call on
+/// this handle may overlap it or follow it. It returns when no callback of this server runs or
+/// will run again, except inside one of its own callbacks (see the contract at the top).
+/// NULL is a no-op.
 #[no_mangle]
-pub extern "C" fn ns_udp_server_free(server: *mut ns_udp_server) {
+pub unsafe extern "C" fn ns_udp_server_free(server: *mut ns_udp_server) {
     guard_value((), || {
         if !server.is_null() {
             // SAFETY: the pointer came from ns_udp_server_new and is freed once, as documented.
@@ -228,7 +229,7 @@ pub extern "C" fn ns_udp_server_free(server: *mut ns_udp_server) {
 
 /// Address to bind ("0.0.0.0" default, "127.0.0.1", "::", "::1"). Before start (else -661).
 #[no_mangle]
-pub extern "C" fn ns_udp_server_set_bind_address(
+pub unsafe extern "C" fn ns_udp_server_set_bind_address(
     server: *mut ns_udp_server,
     address: *const c_char,
 ) -> ns_result {
@@ -239,7 +240,7 @@ pub extern "C" fn ns_udp_server_set_bind_address(
 /// SO_BROADCAST, SO_RCVBUF/SO_SNDBUF bytes (0 = system default), multicast TTL/hops, multicast
 /// loopback, outgoing multicast interface ("IPv4 address" or "IPv6 interface index").
 #[no_mangle]
-pub extern "C" fn ns_udp_server_set_reuse_address(
+pub unsafe extern "C" fn ns_udp_server_set_reuse_address(
     server: *mut ns_udp_server,
     enabled: bool,
 ) -> ns_result {
@@ -251,7 +252,7 @@ pub extern "C" fn ns_udp_server_set_reuse_address(
 
 /// See `ns_udp_server_set_reuse_address`.
 #[no_mangle]
-pub extern "C" fn ns_udp_server_set_broadcast(
+pub unsafe extern "C" fn ns_udp_server_set_broadcast(
     server: *mut ns_udp_server,
     enabled: bool,
 ) -> ns_result {
@@ -260,7 +261,7 @@ pub extern "C" fn ns_udp_server_set_broadcast(
 
 /// See `ns_udp_server_set_reuse_address`.
 #[no_mangle]
-pub extern "C" fn ns_udp_server_set_buffer_sizes(
+pub unsafe extern "C" fn ns_udp_server_set_buffer_sizes(
     server: *mut ns_udp_server,
     recv_bytes: usize,
     send_bytes: usize,
@@ -270,7 +271,7 @@ pub extern "C" fn ns_udp_server_set_buffer_sizes(
 
 /// See `ns_udp_server_set_reuse_address`.
 #[no_mangle]
-pub extern "C" fn ns_udp_server_set_multicast(
+pub unsafe extern "C" fn ns_udp_server_set_multicast(
     server: *mut ns_udp_server,
     ttl: u32,
     loopback: bool,
@@ -282,7 +283,7 @@ pub extern "C" fn ns_udp_server_set_multicast(
 /// Called with each datagram and its sender; any time, also while running. `free_user_data`
 /// as for the TCP setters.
 #[no_mangle]
-pub extern "C" fn ns_udp_server_set_receive_callback(
+pub unsafe extern "C" fn ns_udp_server_set_receive_callback(
     server: *mut ns_udp_server,
     callback: ns_udp_receive_fn,
     user_data: *mut c_void,
@@ -293,7 +294,7 @@ pub extern "C" fn ns_udp_server_set_receive_callback(
 
 /// Called on errors.
 #[no_mangle]
-pub extern "C" fn ns_udp_server_set_error_callback(
+pub unsafe extern "C" fn ns_udp_server_set_error_callback(
     server: *mut ns_udp_server,
     callback: ns_udp_error_fn,
     user_data: *mut c_void,
@@ -305,13 +306,16 @@ pub extern "C" fn ns_udp_server_set_error_callback(
 /// Binds and starts receiving (port 0 = any; read it with `ns_udp_server_port`). -661 when
 /// running, -662 address in use or not permitted.
 #[no_mangle]
-pub extern "C" fn ns_udp_server_start(server: *mut ns_udp_server, port: u16) -> ns_result {
+pub unsafe extern "C" fn ns_udp_server_start(server: *mut ns_udp_server, port: u16) -> ns_result {
     guard(|| handle(server, "server")?.0.start(port))
 }
 
 /// Writes the bound port; -660 when not running.
 #[no_mangle]
-pub extern "C" fn ns_udp_server_port(server: *const ns_udp_server, port: *mut u16) -> ns_result {
+pub unsafe extern "C" fn ns_udp_server_port(
+    server: *const ns_udp_server,
+    port: *mut u16,
+) -> ns_result {
     guard(|| {
         port_of(
             handle(server, "server")?.0.local_addr(),
@@ -321,33 +325,35 @@ pub extern "C" fn ns_udp_server_port(server: *const ns_udp_server, port: *mut u1
     })
 }
 
-/// Stops; outside a callback it returns when no callback runs or will run again. Not running → 0.
+/// Stops receiving. It returns when no callback of this server runs or will run again, also
+/// from another object's callback; inside one of its own callbacks it only starts the stop.
+/// Not running → 0.
 #[no_mangle]
-pub extern "C" fn ns_udp_server_stop(server: *mut ns_udp_server) -> ns_result {
+pub unsafe extern "C" fn ns_udp_server_stop(server: *mut ns_udp_server) -> ns_result {
     guard(|| handle(server, "server")?.0.stop())
 }
 
-/// Blocks until the server is stopped from another thread.
+/// Blocks until the server is stopped from another thread; inside any callback or on a runtime
+/// thread it returns NS_ERR_INVALID_ARGUMENT at once (it would wait for itself).
 #[no_mangle]
-pub extern "C" fn ns_udp_server_wait_for_stop(server: *const ns_udp_server) -> ns_result {
-    guard(|| {
-        handle(server, "server")?.0.wait_for_stop();
-        Ok(())
-    })
+pub unsafe extern "C" fn ns_udp_server_wait_for_stop(server: *const ns_udp_server) -> ns_result {
+    guard(|| handle(server, "server")?.0.wait_for_stop())
 }
 
 /// True between start and stop.
 #[no_mangle]
-pub extern "C" fn ns_udp_server_is_running(server: *const ns_udp_server) -> bool {
+pub unsafe extern "C" fn ns_udp_server_is_running(server: *const ns_udp_server) -> bool {
     guard_value(false, || {
         handle(server, "server").is_ok_and(|s| s.0.is_running())
     })
 }
 
-/// Sends one datagram to `address:port` (an IP address or a host name). -660 not running,
-/// -642 over 65507 bytes (IPv4) / 65527 (IPv6), -643 send buffer full (not sent), -607 bad address.
+/// Sends one datagram to `address:port`. An IP address is parsed in place (no lookup, no
+/// allocation); a host name costs a DNS lookup per call (from a callback, on a thread that
+/// does not hold up the runtime). -660 not running, -642 over 65507 bytes (IPv4) / 65527
+/// (IPv6), -643 send buffer full (not sent), -607 bad address.
 #[no_mangle]
-pub extern "C" fn ns_udp_server_send_to(
+pub unsafe extern "C" fn ns_udp_server_send_to(
     server: *const ns_udp_server,
     address: *const c_char,
     port: u16,
@@ -364,7 +370,7 @@ pub extern "C" fn ns_udp_server_send_to(
 /// Joins a multicast group ("239.1.2.3", "ff02::1"); `interface` is the IPv4 address of the
 /// interface (IPv4 groups) or its index (IPv6 groups), NULL for the system's choice. Running only.
 #[no_mangle]
-pub extern "C" fn ns_udp_server_join_multicast(
+pub unsafe extern "C" fn ns_udp_server_join_multicast(
     server: *mut ns_udp_server,
     group_address: *const c_char,
     interface: *const c_char,
@@ -379,7 +385,7 @@ pub extern "C" fn ns_udp_server_join_multicast(
 
 /// Leaves a group joined with `ns_udp_server_join_multicast`.
 #[no_mangle]
-pub extern "C" fn ns_udp_server_leave_multicast(
+pub unsafe extern "C" fn ns_udp_server_leave_multicast(
     server: *mut ns_udp_server,
     group_address: *const c_char,
     interface: *const c_char,
@@ -394,7 +400,7 @@ pub extern "C" fn ns_udp_server_leave_multicast(
 
 /// Datagrams (messages_*) and bytes in/out, errors, dropped (see `ns_stats`).
 #[no_mangle]
-pub extern "C" fn ns_udp_server_get_stats(
+pub unsafe extern "C" fn ns_udp_server_get_stats(
     server: *const ns_udp_server,
     out: *mut ns_stats,
 ) -> ns_result {
@@ -406,16 +412,19 @@ pub extern "C" fn ns_udp_server_get_stats(
 
 /// Creates a stopped UDP client. Release with `ns_udp_client_free`.
 #[no_mangle]
-pub extern "C" fn ns_udp_client_new() -> *mut ns_udp_client {
+pub unsafe extern "C" fn ns_udp_client_new() -> *mut ns_udp_client {
     guard_value(std::ptr::null_mut(), || {
-        ignore_sigpipe();
+        super::process_setup();
         Box::into_raw(Box::new(ns_udp_client(UdpClient::default())))
     })
 }
 
-/// Stops and releases the client; no callback starts after it returns. NULL is a no-op.
+/// Stops the client (as `ns_udp_client_stop`) and releases it. Exclusive: no other call on
+/// this handle may overlap it or follow it. It returns when no callback of this client runs or
+/// will run again, except inside one of its own callbacks (see the contract at the top).
+/// NULL is a no-op.
 #[no_mangle]
-pub extern "C" fn ns_udp_client_free(client: *mut ns_udp_client) {
+pub unsafe extern "C" fn ns_udp_client_free(client: *mut ns_udp_client) {
     guard_value((), || {
         if !client.is_null() {
             // SAFETY: the pointer came from ns_udp_client_new and is freed once, as documented.
@@ -428,7 +437,7 @@ pub extern "C" fn ns_udp_client_free(client: *mut ns_udp_client) {
 
 /// Local address to bind (default: any address of the target's family). Before start (-664).
 #[no_mangle]
-pub extern "C" fn ns_udp_client_set_bind_address(
+pub unsafe extern "C" fn ns_udp_client_set_bind_address(
     client: *mut ns_udp_client,
     address: *const c_char,
 ) -> ns_result {
@@ -437,7 +446,7 @@ pub extern "C" fn ns_udp_client_set_bind_address(
 
 /// SO_BROADCAST (to send to broadcast addresses). Before start.
 #[no_mangle]
-pub extern "C" fn ns_udp_client_set_broadcast(
+pub unsafe extern "C" fn ns_udp_client_set_broadcast(
     client: *mut ns_udp_client,
     enabled: bool,
 ) -> ns_result {
@@ -446,7 +455,7 @@ pub extern "C" fn ns_udp_client_set_broadcast(
 
 /// SO_RCVBUF / SO_SNDBUF in bytes (0 = system default). Before start.
 #[no_mangle]
-pub extern "C" fn ns_udp_client_set_buffer_sizes(
+pub unsafe extern "C" fn ns_udp_client_set_buffer_sizes(
     client: *mut ns_udp_client,
     recv_bytes: usize,
     send_bytes: usize,
@@ -457,7 +466,7 @@ pub extern "C" fn ns_udp_client_set_buffer_sizes(
 /// Multicast sending: TTL/hops (0 keeps IPv4 multicast on this host), loopback, outgoing
 /// interface ("IPv4 address" or "IPv6 interface index", NULL: system's choice). Before start.
 #[no_mangle]
-pub extern "C" fn ns_udp_client_set_multicast(
+pub unsafe extern "C" fn ns_udp_client_set_multicast(
     client: *mut ns_udp_client,
     ttl: u32,
     loopback: bool,
@@ -468,7 +477,7 @@ pub extern "C" fn ns_udp_client_set_multicast(
 
 /// Called with each datagram from the target.
 #[no_mangle]
-pub extern "C" fn ns_udp_client_set_receive_callback(
+pub unsafe extern "C" fn ns_udp_client_set_receive_callback(
     client: *mut ns_udp_client,
     callback: ns_udp_receive_fn,
     user_data: *mut c_void,
@@ -479,7 +488,7 @@ pub extern "C" fn ns_udp_client_set_receive_callback(
 
 /// Called on errors (-601 when the target's port is unreachable; the client keeps working).
 #[no_mangle]
-pub extern "C" fn ns_udp_client_set_error_callback(
+pub unsafe extern "C" fn ns_udp_client_set_error_callback(
     client: *mut ns_udp_client,
     callback: ns_udp_error_fn,
     user_data: *mut c_void,
@@ -491,7 +500,7 @@ pub extern "C" fn ns_udp_client_set_error_callback(
 /// Resolves `host:port`, binds and connects the socket to it. -1 empty host, -607 unresolvable,
 /// -664 running.
 #[no_mangle]
-pub extern "C" fn ns_udp_client_start(
+pub unsafe extern "C" fn ns_udp_client_start(
     client: *mut ns_udp_client,
     host: *const c_char,
     port: u16,
@@ -505,7 +514,7 @@ pub extern "C" fn ns_udp_client_start(
 
 /// Sends to another target from now on. -663 not running, -607 unresolvable.
 #[no_mangle]
-pub extern "C" fn ns_udp_client_set_target(
+pub unsafe extern "C" fn ns_udp_client_set_target(
     client: *mut ns_udp_client,
     host: *const c_char,
     port: u16,
@@ -519,7 +528,7 @@ pub extern "C" fn ns_udp_client_set_target(
 
 /// Sends one datagram to the target. -663 not running, -642 too large, -643 send buffer full.
 #[no_mangle]
-pub extern "C" fn ns_udp_client_send(
+pub unsafe extern "C" fn ns_udp_client_send(
     client: *const ns_udp_client,
     data: *const u8,
     len: usize,
@@ -529,7 +538,7 @@ pub extern "C" fn ns_udp_client_send(
 
 /// Writes the local port; -663 when not running.
 #[no_mangle]
-pub extern "C" fn ns_udp_client_local_port(
+pub unsafe extern "C" fn ns_udp_client_local_port(
     client: *const ns_udp_client,
     port: *mut u16,
 ) -> ns_result {
@@ -542,24 +551,22 @@ pub extern "C" fn ns_udp_client_local_port(
     })
 }
 
-/// Stops; outside a callback it returns when no callback runs or will run again.
+/// Stops receiving; when it returns, see `ns_udp_server_stop`. Not running → 0.
 #[no_mangle]
-pub extern "C" fn ns_udp_client_stop(client: *mut ns_udp_client) -> ns_result {
+pub unsafe extern "C" fn ns_udp_client_stop(client: *mut ns_udp_client) -> ns_result {
     guard(|| handle(client, "client")?.0.stop())
 }
 
-/// Blocks until the client is stopped from another thread.
+/// Blocks until the client is stopped from another thread; inside any callback or on a runtime
+/// thread it returns NS_ERR_INVALID_ARGUMENT at once (it would wait for itself).
 #[no_mangle]
-pub extern "C" fn ns_udp_client_wait_for_stop(client: *const ns_udp_client) -> ns_result {
-    guard(|| {
-        handle(client, "client")?.0.wait_for_stop();
-        Ok(())
-    })
+pub unsafe extern "C" fn ns_udp_client_wait_for_stop(client: *const ns_udp_client) -> ns_result {
+    guard(|| handle(client, "client")?.0.wait_for_stop())
 }
 
 /// True between start and stop.
 #[no_mangle]
-pub extern "C" fn ns_udp_client_is_running(client: *const ns_udp_client) -> bool {
+pub unsafe extern "C" fn ns_udp_client_is_running(client: *const ns_udp_client) -> bool {
     guard_value(false, || {
         handle(client, "client").is_ok_and(|c| c.0.is_running())
     })
@@ -567,7 +574,7 @@ pub extern "C" fn ns_udp_client_is_running(client: *const ns_udp_client) -> bool
 
 /// Datagrams (messages_*) and bytes in/out, errors, dropped.
 #[no_mangle]
-pub extern "C" fn ns_udp_client_get_stats(
+pub unsafe extern "C" fn ns_udp_client_get_stats(
     client: *const ns_udp_client,
     out: *mut ns_stats,
 ) -> ns_result {

@@ -9,8 +9,8 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{timeout_at, Instant};
 
-use super::{check_host, tune, ClientConfig};
-use crate::conn::{self, lock, Counters, Endpoint, Handlers, Session, Stats};
+use super::{tune, ClientConfig};
+use crate::conn::{self, addr, lock, Counters, Endpoint, Handlers, Session, Stats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::runtime;
 use crate::tls::{Connector, TlsInfo};
@@ -22,11 +22,19 @@ pub struct TcpClient {
 
 struct Inner {
     ep: Endpoint<ClientConfig>,
-    current: Mutex<Option<Session>>,
+    current: Mutex<Current>,
     stop_signal: Mutex<Option<watch::Sender<bool>>>,
     /// Counters of connections that have ended, and how many were established.
     retired: Counters,
     connections: AtomicU64,
+}
+
+/// The client's connection: the newest run's, if established. A connection of an older run
+/// (the client was stopped and started again while it still closed) never takes its place.
+#[derive(Default)]
+struct Current {
+    run: u64,
+    session: Option<Session>,
 }
 
 impl Default for TcpClient {
@@ -40,7 +48,7 @@ impl TcpClient {
         TcpClient {
             inner: Arc::new(Inner {
                 ep: Endpoint::new(config, ErrorCode::ClientAlreadyRunning),
-                current: Mutex::new(None),
+                current: Mutex::new(Current::default()),
                 stop_signal: Mutex::new(None),
                 retired: Counters::default(),
                 connections: AtomicU64::new(0),
@@ -50,6 +58,15 @@ impl TcpClient {
 
     /// Changes the options; fails with `ClientAlreadyRunning` while running.
     pub fn configure(&self, f: impl FnOnce(&mut ClientConfig)) -> Result<()> {
+        self.inner.ep.configure(|c| {
+            f(c);
+            Ok(())
+        })
+    }
+
+    /// Like [`configure`](Self::configure) with a fallible edit: all or nothing, the options
+    /// change only when `f` succeeds.
+    pub fn try_configure(&self, f: impl FnOnce(&mut ClientConfig) -> Result<()>) -> Result<()> {
         self.inner.ep.configure(f)
     }
 
@@ -77,7 +94,7 @@ impl TcpClient {
     /// it does not wait.
     pub fn start_wait(&self, host: &str, port: u16) -> Result<()> {
         let first = self.launch(host, port)?;
-        if !runtime::may_block() {
+        if runtime::in_callback() || tokio::runtime::Handle::try_current().is_ok() {
             return Ok(());
         }
         first.recv().unwrap_or_else(|_| {
@@ -92,20 +109,20 @@ impl TcpClient {
         if port == 0 {
             return Err(Error::new(ErrorCode::InvalidArgument, "port must not be 0"));
         }
-        check_host(host)?;
+        addr::check_host(host)?;
         let handle = runtime::handle()?;
         let run = self.inner.ep.start("client")?;
         let config = self.config();
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let tls = match config
-            .tls
-            .as_ref()
-            .map(|t| Connector::new(t, &host))
-            .transpose()
-        {
+        let host = addr::bare(host).to_string();
+        // Certificate files and system roots: off the runtime's hands from a callback.
+        let tls = runtime::blocking(|| {
+            config
+                .tls
+                .as_ref()
+                .map(|t| Connector::new(t, &host))
+                .transpose()
+        });
+        let tls = match tls {
             Ok(tls) => tls,
             Err(e) => {
                 self.inner.ep.life.end_run(run);
@@ -124,7 +141,7 @@ impl TcpClient {
                 config,
                 tls,
             };
-            client_loop(&inner, &target, stop_rx, first_tx).await;
+            client_loop(&inner, &target, run, stop_rx, first_tx).await;
             inner.ep.life.end_run(run);
             drop(guard);
         });
@@ -149,7 +166,7 @@ impl TcpClient {
     }
 
     fn with_session(&self, f: impl FnOnce(&Session) -> Result<()>) -> Result<()> {
-        match lock(&self.inner.current).as_ref() {
+        match lock(&self.inner.current).session.as_ref() {
             Some(s) => f(s),
             None => Err(Error::new(
                 ErrorCode::ConnectionClosed,
@@ -160,11 +177,12 @@ impl TcpClient {
 
     /// The current connection, if connected.
     pub fn session(&self) -> Option<Session> {
-        lock(&self.inner.current).clone()
+        lock(&self.inner.current).session.clone()
     }
 
     pub fn is_connected(&self) -> bool {
         lock(&self.inner.current)
+            .session
             .as_ref()
             .is_some_and(Session::is_connected)
     }
@@ -173,28 +191,28 @@ impl TcpClient {
         self.inner.ep.life.is_running()
     }
 
-    /// Stops connecting/reconnecting and closes the connection gracefully. Outside a
-    /// callback it returns when no callback runs or will run again. Not running → Ok.
+    /// Stops connecting/reconnecting and closes the connection gracefully. Returns when no
+    /// callback runs or will run again, except where this thread cannot wait for that (inside
+    /// one of this client's callbacks it only starts the stop). Not running → Ok.
     pub fn stop(&self) -> Result<()> {
-        let inner = &self.inner;
-        inner.ep.life.request_stop();
-        if let Some(tx) = lock(&inner.stop_signal).take() {
-            tx.send_replace(true);
-        }
-        if let Some(s) = lock(&inner.current).as_ref() {
-            s.close();
-        }
-        // Also when the client ended by itself or another stop is in progress.
-        if runtime::may_block() {
-            inner.ep.life.wait_idle();
-        }
+        // Our own reference: the object may be freed by another thread once the stop is done.
+        let inner = self.inner.clone();
+        inner.ep.stop(|| {
+            if let Some(tx) = lock(&inner.stop_signal).take() {
+                tx.send_replace(true);
+            }
+            if let Some(s) = lock(&inner.current).session.as_ref() {
+                s.close();
+            }
+        });
         Ok(())
     }
 
     /// Blocks until the client is stopped: by [`stop`](Self::stop), or by itself after a lost
     /// connection or failed connect without reconnect, or when reconnect attempts ran out.
-    pub fn wait_for_stop(&self) {
-        self.inner.ep.life.wait_stopped();
+    /// Inside a callback or on a runtime thread it fails at once with `InvalidArgument`.
+    pub fn wait_for_stop(&self) -> Result<()> {
+        self.inner.ep.wait_for_stop()
     }
 
     /// Counters over every connection this client made.
@@ -204,7 +222,7 @@ impl TcpClient {
             ..Stats::default()
         };
         self.inner.retired.add_to(&mut stats);
-        if let Some(s) = lock(&self.inner.current).as_ref() {
+        if let Some(s) = lock(&self.inner.current).session.as_ref() {
             let one = s.stats();
             stats.active_connections = one.active_connections;
             stats.messages_in += one.messages_in;
@@ -235,6 +253,7 @@ struct Target {
 async fn client_loop(
     inner: &Arc<Inner>,
     target: &Target,
+    run: u64,
     mut stop: watch::Receiver<bool>,
     first: std::sync::mpsc::SyncSender<Result<()>>,
 ) {
@@ -253,7 +272,7 @@ async fn client_loop(
         match attempt {
             Ok(established) => {
                 failures = 0;
-                serve(inner, established, &target.config, &stop, &mut first).await;
+                serve(inner, established, &target.config, run, &stop, &mut first).await;
             }
             Err(err) => {
                 failures = failures.saturating_add(1);
@@ -347,17 +366,33 @@ async fn serve(
     inner: &Arc<Inner>,
     (established, peer, local): (Established, SocketAddr, SocketAddr),
     config: &ClientConfig,
+    run: u64,
     stop: &watch::Receiver<bool>,
     first: &mut Option<std::sync::mpsc::SyncSender<Result<()>>>,
 ) {
     let session = Session::new(peer, local, config.conn.clone());
-    *lock(&inner.current) = Some(session.clone());
+    {
+        let mut current = lock(&inner.current);
+        if run >= current.run {
+            current.run = run;
+            current.session = Some(session.clone());
+        }
+    }
     inner.connections.fetch_add(1, Ordering::Relaxed);
     if *stop.borrow() {
         session.close(); // stop came while connecting
     }
+    // Only this connection leaves the client's table: a newer one may have taken its place.
     let closed = || {
-        *lock(&inner.current) = None;
+        let mut current = lock(&inner.current);
+        if current
+            .session
+            .as_ref()
+            .is_some_and(|s| s.id() == session.id())
+        {
+            current.session = None;
+        }
+        drop(current);
         inner.retired.absorb(session.counters());
     };
     let handlers = &inner.ep.handlers;

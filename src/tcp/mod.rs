@@ -20,7 +20,6 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
 use crate::conn::{ConnOptions, DirectWrite, Session};
-use crate::error::{Error, ErrorCode, Result};
 
 /// Applies the per-connection socket options.
 fn tune(stream: &TcpStream, opts: &ConnOptions) -> std::io::Result<()> {
@@ -96,63 +95,4 @@ pub(crate) fn split_plain(stream: TcpStream, session: &Session) -> (OwnedReadHal
     let writer = Arc::new(writer);
     session.set_direct(writer.clone());
     (reader, SharedWrite(writer))
-}
-
-/// Rejects host names that cannot resolve, before any lookup is made.
-pub(crate) fn check_host(host: &str) -> Result<()> {
-    if host.is_empty() {
-        return Err(Error::new(ErrorCode::InvalidArgument, "host is empty"));
-    }
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if bare.parse::<std::net::IpAddr>().is_ok() {
-        return Ok(());
-    }
-    let valid = host.len() <= 253
-        && host.trim_end_matches('.').split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        });
-    if valid {
-        Ok(())
-    } else {
-        Err(Error::new(
-            ErrorCode::AddressResolutionFailed,
-            format!("'{host}' is not a valid host name or address"),
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn host_check() {
-        for ok in [
-            "127.0.0.1",
-            "::1",
-            "[::1]",
-            "localhost",
-            "example.com",
-            "a-b.c_d.org.",
-        ] {
-            assert!(check_host(ok).is_ok(), "{ok}");
-        }
-        assert_eq!(
-            check_host("").unwrap_err().code(),
-            ErrorCode::InvalidArgument
-        );
-        for bad in ["bad host", "-x.com", "a..b", "x/y", &"a".repeat(64)] {
-            assert_eq!(
-                check_host(bad).unwrap_err().code(),
-                ErrorCode::AddressResolutionFailed,
-                "{bad}"
-            );
-        }
-    }
 }

@@ -1,7 +1,7 @@
 //! TCP server: accepts connections and runs one session per client.
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use super::{tune, ServerConfig};
-use crate::conn::{self, lock, Counters, Endpoint, Handlers, Session, Stats};
+use crate::conn::{self, addr, lock, Counters, Endpoint, Handlers, Session, Stats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::log::Level;
 use crate::runtime;
@@ -62,6 +62,15 @@ impl TcpServer {
 
     /// Changes the options; fails with `ServerAlreadyRunning` while running.
     pub fn configure(&self, f: impl FnOnce(&mut ServerConfig)) -> Result<()> {
+        self.inner.ep.configure(|c| {
+            f(c);
+            Ok(())
+        })
+    }
+
+    /// Like [`configure`](Self::configure) with a fallible edit: all or nothing, the options
+    /// change only when `f` succeeds.
+    pub fn try_configure(&self, f: impl FnOnce(&mut ServerConfig) -> Result<()>) -> Result<()> {
         self.inner.ep.configure(f)
     }
 
@@ -80,30 +89,24 @@ impl TcpServer {
     /// not permitted → `BindFailed`; bad bind address → `AddressResolutionFailed`.
     pub fn start(&self, port: u16) -> Result<()> {
         let handle = runtime::handle()?;
-        self.inner.ep.start("server")?;
+        let run = self.inner.ep.start("server")?;
         let config = self.config();
-        let listener = config
-            .tls
-            .as_ref()
-            .map(Acceptor::new)
-            .transpose()
-            .and_then(|tls| {
-                let _enter = handle.enter();
-                Ok((bind(&config, port)?, tls))
-            });
+        // Certificate files and DNS: off the runtime's hands when called from a callback.
+        let listener = runtime::blocking(|| {
+            let tls = config.tls.as_ref().map(Acceptor::new).transpose()?;
+            let _enter = handle.enter();
+            Ok((bind(&config, port)?, tls))
+        });
         let (listener, tls) = match listener {
             Ok(l) => l,
             Err(e) => {
-                self.inner.ep.life.request_stop();
+                self.inner.ep.life.end_run(run);
                 return Err(e);
             }
         };
         let local = listener.local_addr().ok();
         *lock(&self.inner.local_addr) = local;
-        {
-            let mut s = lock(&self.inner.sessions);
-            s.stopping = false;
-        }
+        lock(&self.inner.sessions).stopping = false;
         if let Some(addr) = local {
             crate::ns_log!(Level::Info, "tcp server listening on {addr}");
         }
@@ -123,32 +126,32 @@ impl TcpServer {
         *lock(&self.inner.local_addr)
     }
 
-    /// Stops accepting, closes every session gracefully (flushing for up to `linger`) and,
-    /// called outside a callback, returns when no callback runs or will run again.
-    /// Inside a callback it only starts the stop. Not running → Ok.
+    /// Stops accepting, closes every session gracefully (flushing for up to `linger`) and
+    /// returns when no callback runs or will run again — except where this thread cannot wait
+    /// for that (see the threading contract): inside one of this server's callbacks it only
+    /// starts the stop. Not running → Ok.
     pub fn stop(&self) -> Result<()> {
-        let inner = &self.inner;
-        if inner.ep.life.request_stop() {
+        // Our own reference: the object may be freed by another thread once the stop is done.
+        let inner = self.inner.clone();
+        inner.ep.stop(|| {
             if let Some(tx) = lock(&inner.stop_accepting).take() {
                 tx.send_replace(true);
             }
+            *lock(&inner.local_addr) = None;
             let mut s = lock(&inner.sessions);
             s.stopping = true;
             for session in s.live.values() {
                 session.close();
             }
-        }
-        // Also when another thread's stop is still in progress: return only once it is done.
-        if runtime::may_block() {
-            inner.ep.life.wait_idle();
-        }
-        *lock(&inner.local_addr) = None;
+        });
         Ok(())
     }
 
-    /// Blocks until the server is stopped (by [`stop`](Self::stop) from any thread).
-    pub fn wait_for_stop(&self) {
-        self.inner.ep.life.wait_stopped();
+    /// Blocks until the server is stopped (by [`stop`](Self::stop) from any thread) and every
+    /// stop in progress has returned. Inside a callback or on a runtime thread it fails at
+    /// once with `InvalidArgument` (it would wait for itself).
+    pub fn wait_for_stop(&self) -> Result<()> {
+        self.inner.ep.wait_for_stop()
     }
 
     pub fn is_running(&self) -> bool {
@@ -212,16 +215,8 @@ impl Drop for TcpServer {
 
 fn bind(config: &ServerConfig, port: u16) -> Result<TcpListener> {
     let text = format!("{}:{port}", config.bind_address);
-    let addr = (config.bind_address.as_str(), port)
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::AddressResolutionFailed,
-                format!("cannot resolve bind address '{}'", config.bind_address),
-            )
-        })?;
+    let addr = addr::resolve(&config.bind_address, port)
+        .map_err(|e| Error::new(e.code(), format!("bind address: {}", e.message())))?;
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
         .map_err(|e| Error::bind(&e, &text))?;
     let setup = || -> std::io::Result<TcpListener> {

@@ -140,15 +140,6 @@ impl Default for ClientTlsConfig {
     }
 }
 
-/// What a TLS connection negotiated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsInfo {
-    /// "TLSv1.2" or "TLSv1.3".
-    pub version: String,
-    /// The ALPN protocol both sides agreed on, if any.
-    pub alpn: Option<Vec<u8>>,
-}
-
 pub(crate) fn cert_error(message: String) -> Error {
     Error::new(ErrorCode::CertificateError, message)
 }

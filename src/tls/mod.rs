@@ -8,8 +8,7 @@ mod server;
 
 pub(crate) use client::Connector;
 pub use config::{
-    certificate_sha256, parse_pin, ClientTlsConfig, PemSource, ServerTlsConfig, TlsInfo,
-    TlsVersions,
+    certificate_sha256, parse_pin, ClientTlsConfig, PemSource, ServerTlsConfig, TlsVersions,
 };
 pub(crate) use server::Acceptor;
 
@@ -17,6 +16,7 @@ use std::io;
 
 use rustls::{CommonState, ProtocolVersion};
 
+pub use crate::conn::TlsInfo;
 use crate::error::{Error, ErrorCode};
 
 /// Maps a failed handshake to `CertificateError` (the peer's certificate was refused) or

@@ -11,7 +11,7 @@ pub use config::UdpConfig;
 pub use server::UdpServer;
 
 use std::io;
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -91,15 +91,15 @@ impl Core {
         Ok(())
     }
 
+    /// Stops receiving; see `Endpoint::stop` for when it waits. `self` must be the caller's
+    /// own reference (an `Arc` it holds for the call).
     fn stop(&self) {
-        self.ep.life.request_stop();
-        if let Some(tx) = lock(&self.stop).take() {
-            tx.send_replace(true);
-        }
-        if runtime::may_block() {
-            self.ep.life.wait_idle();
-        }
-        *lock(&self.socket) = None;
+        self.ep.stop(|| {
+            if let Some(tx) = lock(&self.stop).take() {
+                tx.send_replace(true);
+            }
+            *lock(&self.socket) = None;
+        });
     }
 
     /// Sends one datagram, without blocking: a full send buffer is `SendQueueFull` (counted
@@ -154,17 +154,18 @@ impl Core {
 
     fn report(&self, err: &Error) {
         self.counters.errors.fetch_add(1, Ordering::Relaxed);
-        let mut cache = self.ep.handlers.snapshot();
-        if let Some(f) = &self.ep.handlers.get(&mut cache).error {
-            runtime::invoke("error", || f(err));
+        if let Some(f) = &self.ep.handlers.load().error {
+            runtime::invoke(self.ep.handlers.owner(), "error", || f(err));
         }
     }
 
     fn stats(&self) -> Stats {
         let mut s = Stats::default();
         self.counters.add_to(&mut s);
+        let socket = lock(&self.socket).clone();
+        // Reads /proc: from a callback, on a thread that does not hold up the runtime.
         s.dropped = self.dropped.load(Ordering::Relaxed)
-            + lock(&self.socket).as_deref().map_or(0, kernel_drops);
+            + socket.map_or(0, |socket| runtime::blocking(|| kernel_drops(&socket)));
         s
     }
 
@@ -283,33 +284,11 @@ fn bind(config: &UdpConfig, addr: SocketAddr) -> Result<std::net::UdpSocket> {
     Ok(socket.into())
 }
 
-/// Resolves `host:port` to its first address (blocking lookup; IP literals need none).
-fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
-    crate::tcp::check_host(host)?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    (host, port)
-        .to_socket_addrs()
-        .map_err(|e| {
-            Error::new(
-                ErrorCode::AddressResolutionFailed,
-                format!("cannot resolve '{host}': {e}"),
-            )
-        })?
-        .next()
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::AddressResolutionFailed,
-                format!("'{host}' resolved to no address"),
-            )
-        })
-}
-
 /// Receives until stopped. After each wake-up it drains every waiting datagram (up to a batch)
 /// with non-blocking reads into one reused buffer: no allocation per datagram.
 async fn receive_loop(core: &Arc<Core>, socket: &UdpSocket, mut stop: watch::Receiver<bool>) {
     const BATCH: usize = 64;
     let mut buf = vec![0u8; 65_536];
-    let mut cache = core.ep.handlers.snapshot();
     loop {
         let ready = tokio::select! {
             biased;
@@ -342,8 +321,8 @@ async fn receive_loop(core: &Arc<Core>, socket: &UdpSocket, mut stop: watch::Rec
                     core.counters
                         .bytes_in
                         .fetch_add(n as u64, Ordering::Relaxed);
-                    if let Some(f) = &core.ep.handlers.get(&mut cache).datagram {
-                        runtime::invoke("receive", || f(&buf[..n], from));
+                    if let Some(f) = &core.ep.handlers.load().datagram {
+                        runtime::invoke(core.ep.handlers.owner(), "receive", || f(&buf[..n], from));
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,

@@ -4,7 +4,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use super::{bind, resolve, Core, UdpConfig, UdpHandlers};
+use super::{bind, Core, UdpConfig, UdpHandlers};
+use crate::conn::addr::resolve;
 use crate::conn::Stats;
 use crate::error::{Error, ErrorCode, Result};
 
@@ -32,6 +33,15 @@ impl UdpServer {
 
     /// Changes the options; fails with `ServerAlreadyRunning` while running.
     pub fn configure(&self, f: impl FnOnce(&mut UdpConfig)) -> Result<()> {
+        self.core.ep.configure(|c| {
+            f(c);
+            Ok(())
+        })
+    }
+
+    /// Like [`configure`](Self::configure) with a fallible edit: all or nothing, the options
+    /// change only when `f` succeeds.
+    pub fn try_configure(&self, f: impl FnOnce(&mut UdpConfig) -> Result<()>) -> Result<()> {
         self.core.ep.configure(f)
     }
 
@@ -57,12 +67,15 @@ impl UdpServer {
 
     /// Stops receiving. Outside a callback it returns when no callback runs or will run again.
     pub fn stop(&self) -> Result<()> {
-        self.core.stop();
+        // Our own reference: the object may be freed by another thread once the stop is done.
+        self.core.clone().stop();
         Ok(())
     }
 
-    pub fn wait_for_stop(&self) {
-        self.core.ep.life.wait_stopped();
+    /// Blocks until stopped from another thread; inside a callback or on a runtime thread it
+    /// fails at once with `InvalidArgument` (it would wait for itself).
+    pub fn wait_for_stop(&self) -> Result<()> {
+        self.core.ep.wait_for_stop()
     }
 
     pub fn is_running(&self) -> bool {

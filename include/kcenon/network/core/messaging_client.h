@@ -39,13 +39,17 @@ public:
     messaging_client(const messaging_client&) = delete;
     messaging_client& operator=(const messaging_client&) = delete;
 
-    /// Starts connecting and returns at once. Errors: empty host or port 0 → -1; malformed host
-    /// → -607; already running → -664 (the original said -7). Connect failures (-600, -601,
-    /// -602, -607) arrive through the error callback.
+    /// Starts connecting. A plain client returns at once: errors are empty host or port 0 → -1,
+    /// malformed host → -607, already running → -664 (the original said -7), and connect
+    /// failures (-600, -601, -602, -607) arrive through the error callback. A TLS client
+    /// (secure_messaging_client, also when called through a messaging_client&) returns after the
+    /// handshake with its outcome, like the original's secure client.
     [[nodiscard]] VoidResult start_client(std::string_view host, unsigned short port) {
         if (options_result_.is_err()) return options_result_;
         const std::string h(host);
-        return network::detail::to_result(ns_tcp_client_start(handle_, h.c_str(), port), "messaging_client");
+        const ns_result code = wait_for_handshake_ ? ns_tcp_client_start_wait(handle_, h.c_str(), port)
+                                                   : ns_tcp_client_start(handle_, h.c_str(), port);
+        return network::detail::to_result(code, wait_for_handshake_ ? "secure_messaging_client" : "messaging_client");
     }
 
     /// Stops connecting and closes the connection gracefully; waits for running callbacks
@@ -81,10 +85,13 @@ public:
 
     [[nodiscard]] const std::string& client_id() const { return client_id_; }
 
-    /// Changes the options; before start only (else -664).
+    /// Changes the options; before start only (else -664, and the options in force stay). An
+    /// invalid option is reported here and by the next start_client().
     [[nodiscard]] VoidResult set_options(const client_options& options) {
-        options_result_ = configure(options);
-        return options_result_;
+        VoidResult r = configure(options);
+        if (r.is_err() && r.error().code == error_codes::network_system::client_already_running) return r;
+        options_result_ = r;
+        return r;
     }
 
     [[nodiscard]] network_stats stats() const {
@@ -105,9 +112,12 @@ public:
     void set_error_callback(error_callback_t cb) { set(core_->on_error, std::move(cb)); }
 
 protected:
-    /// For TLS clients: takes ownership of `handle` (from ns_tcp_client_new or ns_tls_client_new).
-    messaging_client(std::string_view client_id, const client_options& options, ns_tcp_client* handle)
-        : handle_(handle), client_id_(client_id), core_(std::make_shared<core_state>()) {
+    /// For TLS clients: takes ownership of `handle` (from ns_tcp_client_new or ns_tls_client_new);
+    /// with `wait_for_handshake`, start_client() returns after the first connection attempt.
+    messaging_client(std::string_view client_id, const client_options& options, ns_tcp_client* handle,
+                     bool wait_for_handshake = false)
+        : handle_(handle), client_id_(client_id), core_(std::make_shared<core_state>()),
+          wait_for_handshake_(wait_for_handshake) {
         options_result_ = configure(options);
         using H = network::detail::holder<core_ptr>;
         ns_tcp_client_set_connected_callback(handle_, &on_connected_c, network::detail::make_holder(core_), &H::release);
@@ -149,28 +159,29 @@ private:
         return (*core).*member;
     }
 
-    static void on_connected_c(void* ud, ns_tcp_session*) {
+    static void on_connected_c(void* ud, const ns_tcp_session*) {
         detail::guarded([&] {
             if (auto cb = copy(ud, &core_state::on_connected)) cb();
         });
     }
-    static void on_disconnected_c(void* ud, ns_tcp_session*) {
+    static void on_disconnected_c(void* ud, const ns_tcp_session*) {
         detail::guarded([&] {
             if (auto cb = copy(ud, &core_state::on_disconnected)) cb();
         });
     }
-    static void on_error_c(void* ud, ns_tcp_session*, ns_result code, const char*) {
+    static void on_error_c(void* ud, const ns_tcp_session*, ns_result code, const char*) {
         detail::guarded([&] {
             if (auto cb = copy(ud, &core_state::on_error)) cb(make_error_code(code));
         });
     }
-    static void on_receive_c(void* ud, ns_tcp_session*, const uint8_t* data, std::size_t len) {
+    static void on_receive_c(void* ud, const ns_tcp_session*, const uint8_t* data, std::size_t len) {
         detail::guarded([&] { network::detail::held<receive_callback_t>(ud)(network::detail::received(data, len)); });
     }
 
     ns_tcp_client* handle_;
     std::string client_id_;
     core_ptr core_;
+    bool wait_for_handshake_;
     VoidResult options_result_ = ok();
 };
 

@@ -81,10 +81,13 @@ public:
         return out;
     }
 
-    /// Changes the options; before start only (else -661).
+    /// Changes the options; before start only (else -661, and the options in force stay). An
+    /// invalid option is reported here and by the next start_server().
     [[nodiscard]] VoidResult set_options(const server_options& options) {
-        options_result_ = configure(options);
-        return options_result_;
+        VoidResult r = configure(options);
+        if (r.is_err() && r.error().code == error_codes::network_system::server_already_running) return r;
+        options_result_ = r;
+        return r;
     }
 
     [[nodiscard]] network_stats stats() const {
@@ -147,11 +150,11 @@ private:
         slot = std::move(cb);
     }
 
-    static session::messaging_session* session_of(ns_tcp_session* s) {
+    static session::messaging_session* session_of(const ns_tcp_session* s) {
         return s ? static_cast<session::messaging_session*>(ns_tcp_session_get_user_data(s)) : nullptr;
     }
 
-    static void on_connection_c(void* ud, ns_tcp_session* s) {
+    static void on_connection_c(void* ud, const ns_tcp_session* s) {
         detail::guarded([&] {
             core_ptr& core = network::detail::held<core_ptr>(ud);
             auto session = std::make_shared<session::messaging_session>(ns_tcp_session_retain(s), core->server_id);
@@ -166,7 +169,7 @@ private:
         });
     }
 
-    static void on_disconnection_c(void* ud, ns_tcp_session* s) {
+    static void on_disconnection_c(void* ud, const ns_tcp_session* s) {
         detail::guarded([&] {
             core_ptr& core = network::detail::held<core_ptr>(ud);
             session_ptr session;
@@ -179,38 +182,35 @@ private:
                 core->sessions.erase(it);
                 cb = core->on_disconnection;
             }
-            session::messaging_session::disconnection_callback_t own;
-            if (session->get(session->disconnection_cb_, session->has_disconnection_, own)) {
-                own(session->id_);
+            if (auto own = session->callback(session->disconnection_cb_)) {
+                (*own)(session->id_);
             } else if (cb) {
                 cb(session->id_);
             }
         });
     }
 
-    static void on_receive_c(void* ud, ns_tcp_session* s, const uint8_t* data, std::size_t len) {
+    static void on_receive_c(void* ud, const ns_tcp_session* s, const uint8_t* data, std::size_t len) {
         detail::guarded([&] {
             const receiver& r = network::detail::held<receiver>(ud);
             session::messaging_session* raw = session_of(s);
             if (!raw) return;
-            session::messaging_session::receive_callback_t own;
-            if (raw->get(raw->receive_cb_, raw->has_receive_, own)) {
-                own(network::detail::received(data, len));
+            if (auto own = raw->callback(raw->receive_cb_)) {
+                (*own)(network::detail::received(data, len));
             } else if (r.callback) {
                 r.callback(raw->shared_from_this(), network::detail::received(data, len));
             }
         });
     }
 
-    static void on_error_c(void* ud, ns_tcp_session* s, ns_result code, const char*) {
+    static void on_error_c(void* ud, const ns_tcp_session* s, ns_result code, const char*) {
         detail::guarded([&] {
             core_ptr& core = network::detail::held<core_ptr>(ud);
             session::messaging_session* raw = session_of(s);
             session_ptr session = raw ? raw->shared_from_this() : nullptr;
             if (session) {
-                session::messaging_session::error_callback_t own;
-                if (session->get(session->error_cb_, session->has_error_, own)) {
-                    own(make_error_code(code));
+                if (auto own = session->callback(session->error_cb_)) {
+                    (*own)(make_error_code(code));
                     return;
                 }
             }

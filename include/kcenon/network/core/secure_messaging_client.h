@@ -18,20 +18,14 @@ public:
         : secure_messaging_client(client_id, verifying(verify_cert)) {}
 
     secure_messaging_client(std::string_view client_id, const tls_client_options& options)
-        : messaging_client(client_id, options, ns_tls_client_new(options.verify_cert)) {
+        : messaging_client(client_id, options, ns_tls_client_new(options.verify_cert), true) {
         remember(detail::apply_tls(handle(), options));
     }
 
-    /// Connects and runs the handshake; returns when it completed (ok; the connected callback
-    /// runs too) or failed: -601/-600/-602 connect, -602 handshake timeout, -605 handshake
-    /// failed, -606 certificate refused or unusable (the message says why), -664 running.
-    [[nodiscard]] VoidResult start_client(std::string_view host, unsigned short port) {
-        if (options_result().is_err()) return options_result();
-        const std::string h(host);
-        return network::detail::to_result(ns_tcp_client_start_wait(handle(), h.c_str(), port),
-                                          "secure_messaging_client");
-    }
-    [[nodiscard]] VoidResult start(std::string_view host, uint16_t port) { return start_client(host, port); }
+    // start_client() (inherited, also through a messaging_client&) connects and runs the
+    // handshake; it returns when that completed (ok; the connected callback runs too) or
+    // failed: -601/-600/-602 connect, -602 handshake timeout, -605 handshake failed, -606
+    // certificate refused or unusable (the message says why), -664 running.
 
     /// Negotiated TLS version of the current connection ("TLSv1.3"…); empty when not connected.
     [[nodiscard]] std::string tls_version() const { return with_session(network::detail::session_tls_version); }

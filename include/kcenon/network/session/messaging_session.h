@@ -90,37 +90,40 @@ public:
 
     /// Per-session callbacks: when set, they replace the server's callback of the same kind
     /// for this session.
-    void set_receive_callback(receive_callback_t cb) { set(receive_cb_, std::move(cb), has_receive_); }
-    void set_disconnection_callback(disconnection_callback_t cb) {
-        set(disconnection_cb_, std::move(cb), has_disconnection_);
-    }
-    void set_error_callback(error_callback_t cb) { set(error_cb_, std::move(cb), has_error_); }
+    void set_receive_callback(receive_callback_t cb) { set(receive_cb_, std::move(cb)); }
+    void set_disconnection_callback(disconnection_callback_t cb) { set(disconnection_cb_, std::move(cb)); }
+    void set_error_callback(error_callback_t cb) { set(error_cb_, std::move(cb)); }
 
 private:
     friend class core::messaging_server;
 
+    /// A per-session callback: shared, so an event takes a reference instead of copying it.
     template <typename F>
-    void set(F& slot, F cb, std::atomic<bool>& flag) {
+    using slot = std::shared_ptr<const F>;
+
+    template <typename F>
+    void set(slot<F>& s, F cb) {
+        slot<F> next = cb ? std::make_shared<const F>(std::move(cb)) : nullptr;
         std::lock_guard<std::mutex> lock(mutex_);
-        flag.store(static_cast<bool>(cb), std::memory_order_release);
-        slot = std::move(cb);
+        s.swap(next);
+        has_any_.store(receive_cb_ || disconnection_cb_ || error_cb_, std::memory_order_release);
     }
+    /// The callback in `s`, or null (no lock while the session has none).
     template <typename F>
-    bool get(const F& slot, const std::atomic<bool>& flag, F& out) const {
-        if (!flag.load(std::memory_order_acquire)) return false;
+    slot<F> callback(const slot<F>& s) const {
+        if (!has_any_.load(std::memory_order_acquire)) return nullptr;
         std::lock_guard<std::mutex> lock(mutex_);
-        out = slot;
-        return static_cast<bool>(out);
+        return s;
     }
 
     ns_tcp_session* handle_;
     std::string server_id_;
     std::string id_;
     mutable std::mutex mutex_;
-    std::atomic<bool> has_receive_{false}, has_disconnection_{false}, has_error_{false};
-    receive_callback_t receive_cb_;
-    disconnection_callback_t disconnection_cb_;
-    error_callback_t error_cb_;
+    std::atomic<bool> has_any_{false};
+    slot<receive_callback_t> receive_cb_;
+    slot<disconnection_callback_t> disconnection_cb_;
+    slot<error_callback_t> error_cb_;
 };
 
 }  // namespace kcenon::network::session

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -32,16 +33,19 @@ struct error_info {
     bool operator!=(const error_info& o) const { return !(*this == o); }
 };
 
-/// A value or an error_info.
+/// A value or an error_info. The error is kept behind a shared pointer (errors are rare and
+/// immutable; copies share it): GCC 12 reports false maybe-uninitialized warnings at -O2/-O3
+/// when an error_info, with its std::optional<std::string>, is destroyed inline.
 template <typename T>
 class Result {
 public:
     using value_type = T;
 
-    Result(const T& v) : value_(v) {}
-    Result(T&& v) : value_(std::move(v)) {}
-    Result(const error_info& e) : error_(e) {}
-    Result(error_info&& e) : error_(std::move(e)) {}
+    Result(const T& v) : data_(std::in_place_index<0>, v) {}
+    Result(T&& v) : data_(std::in_place_index<0>, std::move(v)) {}
+    Result(const error_info& e) : data_(std::in_place_index<1>, std::make_shared<const error_info>(e)) {}
+    Result(error_info&& e)
+        : data_(std::in_place_index<1>, std::make_shared<const error_info>(std::move(e))) {}
 
     template <typename U = T>
     static Result ok(U&& v) { return Result(T(std::forward<U>(v))); }
@@ -52,44 +56,45 @@ public:
     }
     static Result uninitialized() { return Result(error_info{-6, "Result not initialized"}); }
 
-    bool is_ok() const noexcept { return value_.has_value(); }
-    bool is_err() const noexcept { return !value_.has_value(); }
+    bool is_ok() const noexcept { return data_.index() == 0; }
+    bool is_err() const noexcept { return data_.index() != 0; }
     /// Extension over the original: true when ok.
     explicit operator bool() const noexcept { return is_ok(); }
 
-    /// The value; throws std::bad_optional_access on error.
-    const T& value() const& { return value_.value(); }
-    T& value() & { return value_.value(); }
-    T&& value() && { return std::move(value_).value(); }
+    /// The value; throws std::bad_optional_access on error (as the original).
+    const T& value() const& { return *checked(); }
+    T& value() & { return *checked(); }
+    T&& value() && { return std::move(*checked()); }
 
     /// The value; throws std::runtime_error("Called unwrap on error: ...") on error.
     const T& unwrap() const {
         if (is_err()) throw std::runtime_error("Called unwrap on error: " + error().message);
-        return *value_;
+        return *std::get_if<0>(&data_);
     }
     T& unwrap() {
         if (is_err()) throw std::runtime_error("Called unwrap on error: " + error().message);
-        return *value_;
+        return *std::get_if<0>(&data_);
     }
-    T unwrap_or(T fallback) const { return is_ok() ? *value_ : std::move(fallback); }
+    T unwrap_or(T fallback) const { return is_ok() ? *std::get_if<0>(&data_) : std::move(fallback); }
     T value_or(T fallback) const { return unwrap_or(std::move(fallback)); }
 
     /// The error; an empty error_info (code 0) when ok.
     const error_info& error() const {
         static const error_info none{};
-        return error_ ? *error_ : none;
+        const auto* e = std::get_if<1>(&data_);
+        return e ? **e : none;
     }
 
     template <typename F>
     auto map(F&& f) const -> Result<std::decay_t<std::invoke_result_t<F, const T&>>> {
         using U = std::decay_t<std::invoke_result_t<F, const T&>>;
-        if (is_ok()) return Result<U>(f(*value_));
+        if (is_ok()) return Result<U>(f(*std::get_if<0>(&data_)));
         return Result<U>(error());
     }
     template <typename F>
     auto and_then(F&& f) const -> std::invoke_result_t<F, const T&> {
         using R = std::invoke_result_t<F, const T&>;
-        if (is_ok()) return f(*value_);
+        if (is_ok()) return f(*std::get_if<0>(&data_));
         return R(error());
     }
     template <typename F>
@@ -99,8 +104,18 @@ public:
     }
 
 private:
-    std::optional<T> value_;
-    std::optional<error_info> error_;
+    const T* checked() const {
+        const T* v = std::get_if<0>(&data_);
+        if (!v) throw std::bad_optional_access();
+        return v;
+    }
+    T* checked() {
+        T* v = std::get_if<0>(&data_);
+        if (!v) throw std::bad_optional_access();
+        return v;
+    }
+
+    std::variant<T, std::shared_ptr<const error_info>> data_;
 };
 
 using VoidResult = Result<std::monostate>;

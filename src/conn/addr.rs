@@ -1,0 +1,111 @@
+//! Host names and addresses, shared by every protocol: validation before any lookup, IP
+//! literals parsed without allocation, and blocking lookups kept off the runtime's hands.
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::runtime;
+
+/// `host` without the brackets of an IPv6 literal ("[::1]" → "::1").
+pub(crate) fn bare(host: &str) -> &str {
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// The IP address `host` spells, if it is a literal (no allocation, no lookup).
+pub(crate) fn ip_literal(host: &str) -> Option<IpAddr> {
+    bare(host).parse().ok()
+}
+
+/// Rejects host names that cannot resolve, before any lookup is made.
+pub(crate) fn check_host(host: &str) -> Result<()> {
+    if host.is_empty() {
+        return Err(Error::new(ErrorCode::InvalidArgument, "host is empty"));
+    }
+    if ip_literal(host).is_some() {
+        return Ok(());
+    }
+    let valid = host.len() <= 253
+        && host.trim_end_matches('.').split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorCode::AddressResolutionFailed,
+            format!("'{host}' is not a valid host name or address"),
+        ))
+    }
+}
+
+/// Resolves `host:port` to its first address. An IP literal is parsed in place; a host name is
+/// looked up (blocking) — from a callback, on a thread that does not hold up the runtime.
+pub(crate) fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
+    check_host(host)?;
+    if let Some(ip) = ip_literal(host) {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    runtime::blocking(|| (host, port).to_socket_addrs())
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::AddressResolutionFailed,
+                format!("cannot resolve '{host}': {e}"),
+            )
+        })?
+        .next()
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::AddressResolutionFailed,
+                format!("'{host}' resolved to no address"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_check() {
+        for ok in [
+            "127.0.0.1",
+            "::1",
+            "[::1]",
+            "localhost",
+            "example.com",
+            "a-b.c_d.org.",
+        ] {
+            assert!(check_host(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(
+            check_host("").unwrap_err().code(),
+            ErrorCode::InvalidArgument
+        );
+        for bad in ["bad host", "-x.com", "a..b", "x/y", &"a".repeat(64)] {
+            assert_eq!(
+                check_host(bad).unwrap_err().code(),
+                ErrorCode::AddressResolutionFailed,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn literals_need_no_lookup() {
+        assert_eq!(
+            resolve("[::1]", 7).ok(),
+            Some(SocketAddr::new(
+                "::1".parse().unwrap_or(IpAddr::from([0u8; 16])),
+                7
+            ))
+        );
+        assert_eq!(ip_literal("10.1.2.3"), Some(IpAddr::from([10, 1, 2, 3])));
+        assert_eq!(ip_literal("host.example"), None);
+    }
+}

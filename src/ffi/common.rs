@@ -1,0 +1,119 @@
+//! Helpers every protocol's C functions share: the stats struct, output strings, option
+//! values, owned send buffers.
+
+use std::ffi::{c_char, c_void};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::{invalid, ns_free_fn, UserData};
+use crate::conn::Stats;
+use crate::error::Result;
+
+/// Counters of a server, client or session. Set `struct_size = sizeof(ns_stats)` before the
+/// call; the library fills at most that many bytes, so the struct can grow.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ns_stats {
+    pub struct_size: usize,
+    pub connections_total: u64,
+    pub active_connections: u64,
+    pub connections_rejected: u64,
+    pub messages_in: u64,
+    pub messages_out: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub queued_bytes: u64,
+    pub errors: u64,
+    /// UDP: datagrams not sent (send buffer full) + datagrams the kernel dropped (receive
+    /// buffer full). 0 for TCP.
+    pub dropped: u64,
+}
+
+pub(crate) fn write_stats(out: *mut ns_stats, s: Stats) -> Result<()> {
+    if out.is_null() {
+        return Err(invalid("stats is NULL"));
+    }
+    // SAFETY: `out` is non-NULL and the caller says it points to at least `struct_size` bytes,
+    // whose first field is struct_size itself.
+    let size = unsafe { std::ptr::read_unaligned(out as *const usize) };
+    if size < std::mem::size_of::<usize>() {
+        return Err(invalid("stats.struct_size is too small"));
+    }
+    let full = ns_stats {
+        struct_size: size,
+        connections_total: s.connections_total,
+        active_connections: s.active_connections,
+        connections_rejected: s.connections_rejected,
+        messages_in: s.messages_in,
+        messages_out: s.messages_out,
+        bytes_in: s.bytes_in,
+        bytes_out: s.bytes_out,
+        queued_bytes: s.queued_bytes,
+        errors: s.errors,
+        dropped: s.dropped,
+    };
+    let n = size.min(std::mem::size_of::<ns_stats>());
+    // SAFETY: copies n <= struct_size bytes into the caller's buffer from a local struct.
+    unsafe {
+        std::ptr::copy_nonoverlapping(&full as *const ns_stats as *const u8, out as *mut u8, n)
+    };
+    Ok(())
+}
+
+/// Copies `text` and a NUL into `buf` of `buf_len` bytes.
+pub(crate) fn write_cstr(buf: *mut c_char, buf_len: usize, text: &[u8]) -> Result<()> {
+    if buf.is_null() || buf_len < text.len() + 1 {
+        return Err(invalid("buffer is NULL or too small"));
+    }
+    // SAFETY: `buf` has room for text.len() + 1 bytes (checked above).
+    unsafe {
+        std::ptr::copy_nonoverlapping(text.as_ptr(), buf as *mut u8, text.len());
+        *buf.add(text.len()) = 0;
+    }
+    Ok(())
+}
+
+pub(crate) fn positive(n: usize, what: &str) -> Result<usize> {
+    if n == 0 {
+        Err(invalid(&format!("{what} must be > 0")))
+    } else {
+        Ok(n)
+    }
+}
+
+pub(crate) fn millis(ms: u64) -> Option<Duration> {
+    (ms > 0).then(|| Duration::from_millis(ms))
+}
+
+pub(crate) fn owned(
+    data: *const u8,
+    len: usize,
+    free_fn: ns_free_fn,
+    free_ctx: *mut c_void,
+) -> Result<Bytes> {
+    struct Owned {
+        data: *const u8,
+        len: usize,
+        _free: Arc<UserData>,
+    }
+    // SAFETY: the buffer is handed over to us; it is only read, from any thread.
+    unsafe impl Send for Owned {}
+    impl AsRef<[u8]> for Owned {
+        fn as_ref(&self) -> &[u8] {
+            // SAFETY: `data`/`len` were checked non-NULL on creation and stay valid until
+            // `_free` runs, which happens after this struct is dropped.
+            unsafe { std::slice::from_raw_parts(self.data, self.len) }
+        }
+    }
+    let free = UserData::new(free_ctx, free_fn);
+    if data.is_null() || len == 0 {
+        return Err(invalid("data is NULL or empty"));
+    }
+    Ok(Bytes::from_owner(Owned {
+        data,
+        len,
+        _free: free,
+    }))
+}
