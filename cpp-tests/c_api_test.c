@@ -308,6 +308,17 @@ static void test_tls_arguments(void) {
     CHECK(!ns_tcp_client_is_running(client));
     CHECK(ns_tcp_client_get_session(client) == NULL);
     ns_tcp_client_free(client);
+
+    /* A failed TLS setter changes nothing: on a plain TCP server it does not switch TLS on. */
+    char too_long[300];
+    memset(too_long, 'p', sizeof too_long - 1);
+    too_long[sizeof too_long - 1] = 0;
+    ns_tcp_server *plain = ns_tcp_server_new();
+    CHECK(ns_tls_server_set_alpn(plain, too_long) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tls_server_set_handshake_timeout_ms(plain, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_server_set_bind_address(plain, "127.0.0.1") == NS_OK);
+    CHECK(ns_tcp_server_start(plain, 0) == NS_OK); /* still plain TCP: no certificate needed */
+    ns_tcp_server_free(plain);
 }
 
 static void udp_echo(void *ud, const uint8_t *data, size_t len, const char *address, uint16_t port) {

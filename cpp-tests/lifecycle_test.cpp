@@ -178,7 +178,7 @@ TEST(Lifecycle, FramedHeadersDoNotReserveAnnouncedLengths) {
     int drained = 0;
     while ((drained = drained_server_sockets(port)) < kConnections && std::chrono::steady_clock::now() < deadline)
         std::this_thread::yield();
-    EXPECT_EQ(drained, kConnections);
+    EXPECT_GE(drained, kConnections);
     const auto after = measure();
     const long rss_mb = after.first / 1024;
     const long grown_mb = (after.second - before.second) / 1024;
