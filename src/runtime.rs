@@ -136,10 +136,16 @@ pub(crate) fn blocking<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
-/// Checks that the current thread may block until object `id` is stopped by someone else:
+/// True when the current thread may block on the runtime's work: not inside a callback and
+/// not a runtime thread.
+pub(crate) fn may_block() -> bool {
+    !in_callback() && Handle::try_current().is_err()
+}
+
+/// Checks that the current thread may block until an object is stopped by someone else:
 /// never inside a callback or on a runtime thread (it would wait for itself or hold a worker).
 pub(crate) fn check_may_wait_for_stop() -> Result<()> {
-    if in_callback() || Handle::try_current().is_ok() {
+    if !may_block() {
         return Err(Error::new(
             ErrorCode::InvalidArgument,
             "wait_for_stop cannot be called from a callback or a runtime thread: it would wait \

@@ -68,7 +68,7 @@ impl<H: Clone + Default> HandlerSlot<H> {
 impl HandlerSlot<Handlers> {
     pub fn fire_error(&self, session: Option<&Session>, err: &Error) {
         crate::ns_log!(crate::log::Level::Debug, "error: {err}");
-        if let Some(f) = &self.load().error {
+        if let Some(f) = self.load().error.clone() {
             runtime::invoke(self.owner, "error", || f(session, err));
         }
     }

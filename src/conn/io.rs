@@ -42,7 +42,9 @@ pub(crate) async fn run<R, W>(
     // Reader and writer run in this one task (one spawn per connection); most writes bypass
     // the writer anyway through the direct-write path.
     let read = async {
-        if let Some(f) = &slot.load().connected {
+        // Connect/disconnect callbacks hold only themselves while they run (not the whole
+        // set), so replacing another callback meanwhile releases it at once.
+        if let Some(f) = slot.load().connected.clone() {
             runtime::invoke(owner, "connected", || f(&session));
         }
         let error = read_loop(&session, reader, slot).await;
@@ -58,7 +60,7 @@ pub(crate) async fn run<R, W>(
     if let Some(err) = error {
         slot.fire_error(Some(&session), &err);
     }
-    if let Some(f) = &slot.load().disconnected {
+    if let Some(f) = slot.load().disconnected.clone() {
         runtime::invoke(owner, "disconnected", || f(&session));
     }
 }

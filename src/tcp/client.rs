@@ -94,7 +94,7 @@ impl TcpClient {
     /// it does not wait.
     pub fn start_wait(&self, host: &str, port: u16) -> Result<()> {
         let first = self.launch(host, port)?;
-        if runtime::in_callback() || tokio::runtime::Handle::try_current().is_ok() {
+        if !runtime::may_block() {
             return Ok(());
         }
         first.recv().unwrap_or_else(|_| {

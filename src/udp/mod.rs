@@ -154,7 +154,7 @@ impl Core {
 
     fn report(&self, err: &Error) {
         self.counters.errors.fetch_add(1, Ordering::Relaxed);
-        if let Some(f) = &self.ep.handlers.load().error {
+        if let Some(f) = self.ep.handlers.load().error.clone() {
             runtime::invoke(self.ep.handlers.owner(), "error", || f(err));
         }
     }
