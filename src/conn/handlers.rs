@@ -68,7 +68,9 @@ impl<H: Clone + Default> HandlerSlot<H> {
 impl HandlerSlot<Handlers> {
     pub fn fire_error(&self, session: Option<&Session>, err: &Error) {
         crate::ns_log!(crate::log::Level::Debug, "error: {err}");
-        if let Some(f) = self.load().error.clone() {
+        // A binding, not the `if let` scrutinee: the loaded set is released before the call.
+        let callback = self.load().error.clone();
+        if let Some(f) = callback {
             runtime::invoke(self.owner, "error", || f(session, err));
         }
     }

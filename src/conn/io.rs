@@ -44,7 +44,9 @@ pub(crate) async fn run<R, W>(
     let read = async {
         // Connect/disconnect callbacks hold only themselves while they run (not the whole
         // set), so replacing another callback meanwhile releases it at once.
-        if let Some(f) = slot.load().connected.clone() {
+        // A binding, not the `if let` scrutinee: the loaded set is released before the call.
+        let callback = slot.load().connected.clone();
+        if let Some(f) = callback {
             runtime::invoke(owner, "connected", || f(&session));
         }
         let error = read_loop(&session, reader, slot).await;
@@ -60,7 +62,9 @@ pub(crate) async fn run<R, W>(
     if let Some(err) = error {
         slot.fire_error(Some(&session), &err);
     }
-    if let Some(f) = slot.load().disconnected.clone() {
+    // A binding, not the `if let` scrutinee: the loaded set is released before the call.
+    let callback = slot.load().disconnected.clone();
+    if let Some(f) = callback {
         runtime::invoke(owner, "disconnected", || f(&session));
     }
 }

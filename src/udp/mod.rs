@@ -154,7 +154,9 @@ impl Core {
 
     fn report(&self, err: &Error) {
         self.counters.errors.fetch_add(1, Ordering::Relaxed);
-        if let Some(f) = self.ep.handlers.load().error.clone() {
+        // A binding, not the `if let` scrutinee: the loaded set is released before the call.
+        let callback = self.ep.handlers.load().error.clone();
+        if let Some(f) = callback {
             runtime::invoke(self.ep.handlers.owner(), "error", || f(err));
         }
     }
