@@ -286,7 +286,10 @@ TEST(Lifecycle, PerSessionCallbackIsNotCopiedPerMessage) {
     core::client_options client_options;
     client_options.framing = framing::length_prefixed;
     core::messaging_client client("c", client_options);
+    test::counter client_up;
+    client.set_connected_callback([&] { bump(client_up); });
     ASSERT_TRUE(client.start_client("127.0.0.1", server->port()).is_ok());
+    ASSERT_TRUE(reaches(client_up, 1));
     ASSERT_TRUE(reaches(ready, 1));
     const int after_setup = copies->load();
     for (int i = 0; i < kMessages; ++i) ASSERT_TRUE(client.send_packet({'m'}).is_ok());
