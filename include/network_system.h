@@ -151,6 +151,8 @@ typedef struct ns_stats {
   // UDP: datagrams not sent (send buffer full) + datagrams the kernel dropped (receive
   // buffer full). 0 for TCP.
   uint64_t dropped;
+  // TCP/TLS: socket writes that sent data; fewer than messages_out when sends coalesced.
+  uint64_t writes;
 } ns_stats;
 
 // One received datagram (valid during the call) and its sender (`address` NUL-terminated,

@@ -1,7 +1,7 @@
 //! What every server and client has: options that change only while stopped, replaceable
 //! callbacks, and a lifecycle.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{HandlerSlot, Handlers, Lifecycle};
 use crate::error::{Error, ErrorCode, Result};
@@ -75,4 +75,14 @@ impl<C: Clone, H: Clone + Default> Endpoint<C, H> {
 /// Locks a mutex, ignoring poisoning (callbacks never run under the library's locks).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Shared access to `l`, ignoring poisoning like [`lock`].
+pub(crate) fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Exclusive access to `l`, ignoring poisoning like [`lock`].
+pub(crate) fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
 }

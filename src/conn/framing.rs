@@ -1,16 +1,15 @@
 //! Length-prefixed framing: a 4-byte big-endian length before each message.
 
-use bytes::{BufMut, BytesMut};
+use bytes::BufMut;
 
 /// Bytes of the length header.
 pub const HEADER_LEN: usize = 4;
 
 /// Appends one frame (header + payload) to `dst`.
-pub fn encode_into(dst: &mut BytesMut, payload: &[u8]) {
-    dst.reserve(HEADER_LEN + payload.len());
+pub fn encode_into(dst: &mut impl BufMut, payload: &[u8]) {
     // Callers check the size against max_message_size (<= u32::MAX) first.
     dst.put_u32(payload.len() as u32);
-    dst.extend_from_slice(payload);
+    dst.put_slice(payload);
 }
 
 /// What the front of a receive buffer holds.
@@ -42,6 +41,7 @@ pub fn decode(buf: &[u8], max: usize) -> Decoded {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::BytesMut;
 
     #[test]
     fn round_trip_and_partial() {

@@ -2,17 +2,16 @@
 //! (connected → data… → error? → disconnected); the writer flushes the send queue in
 //! vectored batches.
 
-use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::sync::atomic::Ordering;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{sleep_until, timeout_at, Instant};
 
 use super::framing::{self, Decoded, HEADER_LEN};
 use super::handlers::HandlerSlot;
-use super::session::Conn;
+use super::session::{Conn, Outgoing, Taken};
 use super::{Framing, Session};
 use crate::error::{Error, ErrorCode};
 use crate::log::Level;
@@ -89,7 +88,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     let mut read_size = MIN_READ;
     loop {
         let streaming = buf.capacity() >= MIN_READ;
-        if streaming && buf.capacity() - buf.len() < read_size / 2 {
+        if streaming && buf.capacity() - buf.len() < read_size {
             buf.reserve(read_size);
         }
         let n = tokio::select! {
@@ -195,7 +194,7 @@ fn on_data(session: &Session, conn: &Conn, data: &[u8], slot: &HandlerSlot) {
 /// Writes queued buffers until the queue is closed and drained (or `linger` expires).
 async fn write_loop<W: AsyncWrite + Unpin>(conn: &Conn, mut writer: W) -> Result<(), Error> {
     let mut closing = conn.closing();
-    let mut batch: VecDeque<Bytes> = VecDeque::new();
+    let mut batch = Outgoing::default();
     let mut deadline: Option<Instant> = None;
     // Whether the transport may hold written data of its own (TLS records) to flush.
     let mut unflushed = false;
@@ -204,9 +203,9 @@ async fn write_loop<W: AsyncWrite + Unpin>(conn: &Conn, mut writer: W) -> Result
             deadline = Some(Instant::now() + conn.opts.linger);
         }
         if batch.is_empty() {
-            let closed = conn.lock_queue().take_into(&mut batch);
-            if batch.is_empty() {
-                if closed {
+            let taken = conn.lock_queue().take_into(&mut batch);
+            if !matches!(taken, Taken::Data) {
+                if matches!(taken, Taken::Closed) {
                     break Ok(());
                 }
                 if unflushed {
@@ -235,7 +234,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(conn: &Conn, mut writer: W) -> Result
             Some(d) => match timeout_at(d, write_once(&mut writer, &batch)).await {
                 Ok(r) => r,
                 Err(_) => {
-                    let left: usize = batch.iter().map(Bytes::len).sum();
+                    let left = batch.len();
                     crate::ns_log!(Level::Warn, "linger expired; {left} queued bytes dropped");
                     break Ok(());
                 }
@@ -253,7 +252,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(conn: &Conn, mut writer: W) -> Result
                 ))
             }
             Ok(n) => {
-                advance(&mut batch, n);
+                batch.advance(n);
                 conn.written(n);
                 unflushed = true;
             }
@@ -277,28 +276,9 @@ async fn write_loop<W: AsyncWrite + Unpin>(conn: &Conn, mut writer: W) -> Result
 /// One vectored write of the front of `batch` (cancel-safe: nothing is consumed here).
 async fn write_once<W: AsyncWrite + Unpin>(
     writer: &mut W,
-    batch: &VecDeque<Bytes>,
+    batch: &Outgoing,
 ) -> std::io::Result<usize> {
     let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-    let mut count = 0;
-    for (slot, b) in slices.iter_mut().zip(batch.iter()) {
-        *slot = IoSlice::new(b);
-        count += 1;
-    }
+    let count = batch.slices(&mut slices);
     writer.write_vectored(&slices[..count]).await
-}
-
-fn advance(batch: &mut VecDeque<Bytes>, mut n: usize) {
-    while n > 0 {
-        let Some(front) = batch.front_mut() else {
-            return;
-        };
-        if front.len() <= n {
-            n -= front.len();
-            batch.pop_front();
-        } else {
-            front.advance(n);
-            n = 0;
-        }
-    }
 }

@@ -12,7 +12,7 @@ mod session;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub(crate) use endpoint::{lock, Endpoint};
+pub(crate) use endpoint::{lock, read, write, Endpoint};
 pub(crate) use handlers::HandlerSlot;
 pub use handlers::{DataFn, ErrorFn, Handlers, SessionFn};
 pub(crate) use io::run;
@@ -94,6 +94,10 @@ pub struct Stats {
     /// UDP: datagrams not sent (send buffer full) plus datagrams the kernel dropped because
     /// the receive buffer was full. 0 for TCP.
     pub dropped: u64,
+    /// TCP/TLS: writes that sent data — direct writes from a sending thread and the writer
+    /// task's vectored writes (for TLS, writes of plaintext into the TLS stream). Fewer than
+    /// `messages_out` when sends coalesced.
+    pub writes: u64,
 }
 
 /// Atomic counters behind [`Stats`].
@@ -104,6 +108,7 @@ pub(crate) struct Counters {
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,
     pub errors: AtomicU64,
+    pub writes: AtomicU64,
 }
 
 impl Counters {
@@ -113,6 +118,7 @@ impl Counters {
         s.bytes_in += self.bytes_in.load(Ordering::Relaxed);
         s.bytes_out += self.bytes_out.load(Ordering::Relaxed);
         s.errors += self.errors.load(Ordering::Relaxed);
+        s.writes += self.writes.load(Ordering::Relaxed);
     }
 
     pub fn absorb(&self, other: &Counters) {
@@ -122,6 +128,7 @@ impl Counters {
             (&self.bytes_in, &other.bytes_in),
             (&self.bytes_out, &other.bytes_out),
             (&self.errors, &other.errors),
+            (&self.writes, &other.writes),
         ] {
             mine.fetch_add(theirs.load(Ordering::Relaxed), Ordering::Relaxed);
         }

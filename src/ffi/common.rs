@@ -29,6 +29,8 @@ pub struct ns_stats {
     /// UDP: datagrams not sent (send buffer full) + datagrams the kernel dropped (receive
     /// buffer full). 0 for TCP.
     pub dropped: u64,
+    /// TCP/TLS: socket writes that sent data; fewer than messages_out when sends coalesced.
+    pub writes: u64,
 }
 
 pub(crate) fn write_stats(out: *mut ns_stats, s: Stats) -> Result<()> {
@@ -53,6 +55,7 @@ pub(crate) fn write_stats(out: *mut ns_stats, s: Stats) -> Result<()> {
         queued_bytes: s.queued_bytes,
         errors: s.errors,
         dropped: s.dropped,
+        writes: s.writes,
     };
     let n = size.min(std::mem::size_of::<ns_stats>());
     // SAFETY: copies n <= struct_size bytes into the caller's buffer from a local struct.

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwapOption;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::net::TcpStream;
@@ -22,19 +24,16 @@ pub struct TcpClient {
 
 struct Inner {
     ep: Endpoint<ClientConfig>,
-    current: Mutex<Current>,
+    /// The newest run whose connection was established (guards `current`'s updates).
+    current_run: Mutex<u64>,
+    /// The client's connection: the newest run's, if established. A connection of an older
+    /// run (the client was stopped and started again while it still closed) never takes its
+    /// place. Read without a lock by every send.
+    current: ArcSwapOption<Session>,
     stop_signal: Mutex<Option<watch::Sender<bool>>>,
     /// Counters of connections that have ended, and how many were established.
     retired: Counters,
     connections: AtomicU64,
-}
-
-/// The client's connection: the newest run's, if established. A connection of an older run
-/// (the client was stopped and started again while it still closed) never takes its place.
-#[derive(Default)]
-struct Current {
-    run: u64,
-    session: Option<Session>,
 }
 
 impl Default for TcpClient {
@@ -48,7 +47,8 @@ impl TcpClient {
         TcpClient {
             inner: Arc::new(Inner {
                 ep: Endpoint::new(config, ErrorCode::ClientAlreadyRunning),
-                current: Mutex::new(Current::default()),
+                current_run: Mutex::new(0),
+                current: ArcSwapOption::empty(),
                 stop_signal: Mutex::new(None),
                 retired: Counters::default(),
                 connections: AtomicU64::new(0),
@@ -166,7 +166,7 @@ impl TcpClient {
     }
 
     fn with_session(&self, f: impl FnOnce(&Session) -> Result<()>) -> Result<()> {
-        match lock(&self.inner.current).session.as_ref() {
+        match self.inner.current.load().as_deref() {
             Some(s) => f(s),
             None => Err(Error::new(
                 ErrorCode::ConnectionClosed,
@@ -177,13 +177,14 @@ impl TcpClient {
 
     /// The current connection, if connected.
     pub fn session(&self) -> Option<Session> {
-        lock(&self.inner.current).session.clone()
+        self.inner.current.load_full().map(|s| (*s).clone())
     }
 
     pub fn is_connected(&self) -> bool {
-        lock(&self.inner.current)
-            .session
-            .as_ref()
+        self.inner
+            .current
+            .load()
+            .as_deref()
             .is_some_and(Session::is_connected)
     }
 
@@ -201,7 +202,7 @@ impl TcpClient {
             if let Some(tx) = lock(&inner.stop_signal).take() {
                 tx.send_replace(true);
             }
-            if let Some(s) = lock(&inner.current).session.as_ref() {
+            if let Some(s) = inner.current.load().as_deref() {
                 s.close();
             }
         });
@@ -222,15 +223,11 @@ impl TcpClient {
             ..Stats::default()
         };
         self.inner.retired.add_to(&mut stats);
-        if let Some(s) = lock(&self.inner.current).session.as_ref() {
+        if let Some(s) = self.inner.current.load().as_deref() {
             let one = s.stats();
             stats.active_connections = one.active_connections;
-            stats.messages_in += one.messages_in;
-            stats.messages_out += one.messages_out;
-            stats.bytes_in += one.bytes_in;
-            stats.bytes_out += one.bytes_out;
-            stats.queued_bytes += one.queued_bytes;
-            stats.errors += one.errors;
+            stats.queued_bytes = one.queued_bytes;
+            s.counters().add_to(&mut stats);
         }
         stats
     }
@@ -372,10 +369,10 @@ async fn serve(
 ) {
     let session = Session::new(peer, local, config.conn.clone());
     {
-        let mut current = lock(&inner.current);
-        if run >= current.run {
-            current.run = run;
-            current.session = Some(session.clone());
+        let mut current_run = lock(&inner.current_run);
+        if run >= *current_run {
+            *current_run = run;
+            inner.current.store(Some(Arc::new(session.clone())));
         }
     }
     inner.connections.fetch_add(1, Ordering::Relaxed);
@@ -384,15 +381,16 @@ async fn serve(
     }
     // Only this connection leaves the client's table: a newer one may have taken its place.
     let closed = || {
-        let mut current = lock(&inner.current);
-        if current
-            .session
-            .as_ref()
+        let current_run = lock(&inner.current_run);
+        if inner
+            .current
+            .load()
+            .as_deref()
             .is_some_and(|s| s.id() == session.id())
         {
-            current.session = None;
+            inner.current.store(None);
         }
-        drop(current);
+        drop(current_run);
         inner.retired.absorb(session.counters());
     };
     let handlers = &inner.ep.handlers;

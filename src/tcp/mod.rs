@@ -37,10 +37,10 @@ fn tune(stream: &TcpStream, opts: &ConnOptions) -> std::io::Result<()> {
 pub(crate) struct SharedWrite(Arc<OwnedWriteHalf>);
 
 impl DirectWrite for OwnedWriteHalf {
-    fn try_send(&self, data: &[u8]) -> io::Result<usize> {
+    fn try_send(&self, data: &[IoSlice<'_>]) -> io::Result<usize> {
         // The plain non-blocking syscall (tokio's try_write would refuse until its reactor has
         // seen the socket writable); MSG_NOSIGNAL: a reset peer is an error, not a signal.
-        SockRef::from(self.as_ref()).send_with_flags(data, libc::MSG_NOSIGNAL)
+        SockRef::from(self.as_ref()).send_vectored_with_flags(data, libc::MSG_NOSIGNAL)
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use super::{tune, ServerConfig};
-use crate::conn::{self, addr, lock, Counters, Endpoint, Handlers, Session, Stats};
+use crate::conn::{self, addr, lock, read, write, Counters, Endpoint, Handlers, Session, Stats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::log::Level;
 use crate::runtime;
@@ -34,7 +34,8 @@ struct Sessions {
 
 struct Inner {
     ep: Endpoint<ServerConfig>,
-    sessions: Mutex<Sessions>,
+    /// Read (shared) by lookups and `send_to`; written when sessions come and go.
+    sessions: RwLock<Sessions>,
     local_addr: Mutex<Option<SocketAddr>>,
     /// Tells the current run's accept loop to end.
     stop_accepting: Mutex<Option<watch::Sender<bool>>>,
@@ -52,7 +53,7 @@ impl TcpServer {
         TcpServer {
             inner: Arc::new(Inner {
                 ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
-                sessions: Mutex::new(Sessions::default()),
+                sessions: RwLock::new(Sessions::default()),
                 local_addr: Mutex::new(None),
                 stop_accepting: Mutex::new(None),
                 accept_errors: AtomicU64::new(0),
@@ -106,7 +107,7 @@ impl TcpServer {
         };
         let local = listener.local_addr().ok();
         *lock(&self.inner.local_addr) = local;
-        lock(&self.inner.sessions).stopping = false;
+        write(&self.inner.sessions).stopping = false;
         if let Some(addr) = local {
             crate::ns_log!(Level::Info, "tcp server listening on {addr}");
         }
@@ -138,7 +139,7 @@ impl TcpServer {
                 tx.send_replace(true);
             }
             *lock(&inner.local_addr) = None;
-            let mut s = lock(&inner.sessions);
+            let mut s = write(&inner.sessions);
             s.stopping = true;
             for session in s.live.values() {
                 session.close();
@@ -160,16 +161,16 @@ impl TcpServer {
 
     /// The live session with this id.
     pub fn session(&self, id: u64) -> Option<Session> {
-        lock(&self.inner.sessions).live.get(&id).cloned()
+        read(&self.inner.sessions).live.get(&id).cloned()
     }
 
     /// Ids of the live sessions.
     pub fn session_ids(&self) -> Vec<u64> {
-        lock(&self.inner.sessions).live.keys().copied().collect()
+        read(&self.inner.sessions).live.keys().copied().collect()
     }
 
     pub fn session_count(&self) -> usize {
-        lock(&self.inner.sessions).live.len()
+        read(&self.inner.sessions).live.len()
     }
 
     /// Sends to one session; unknown id → `SessionNotFound`.
@@ -185,7 +186,7 @@ impl TcpServer {
 
     /// Counters over all sessions, past and present.
     pub fn stats(&self) -> Stats {
-        let s = lock(&self.inner.sessions);
+        let s = read(&self.inner.sessions);
         let mut stats = Stats {
             connections_total: s.accepted,
             active_connections: s.live.len() as u64,
@@ -194,13 +195,8 @@ impl TcpServer {
         };
         s.retired.add_to(&mut stats);
         for session in s.live.values() {
-            let one = session.stats();
-            stats.messages_in += one.messages_in;
-            stats.messages_out += one.messages_out;
-            stats.bytes_in += one.bytes_in;
-            stats.bytes_out += one.bytes_out;
-            stats.queued_bytes += one.queued_bytes;
-            stats.errors += one.errors;
+            stats.queued_bytes += session.stats().queued_bytes;
+            session.counters().add_to(&mut stats);
         }
         stats.errors += self.inner.accept_errors.load(Ordering::Relaxed);
         stats
@@ -267,7 +263,7 @@ fn admit(
 ) {
     let local = stream.local_addr().unwrap_or(peer);
     let session = {
-        let mut s = lock(&inner.sessions);
+        let mut s = write(&inner.sessions);
         if s.stopping {
             return;
         }
@@ -298,7 +294,7 @@ fn admit(
     let tls = tls.clone();
     tokio::spawn(async move {
         let closed = || {
-            let mut s = lock(&inner.sessions);
+            let mut s = write(&inner.sessions);
             s.live.remove(&session.id());
             s.retired.absorb(session.counters());
         };

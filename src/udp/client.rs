@@ -2,6 +2,7 @@
 //! learns about ICMP "port unreachable" (reported as -601 through the error callback).
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use socket2::SockRef;
@@ -60,6 +61,7 @@ impl UdpClient {
     pub fn start(&self, host: &str, port: u16) -> Result<()> {
         let target = resolve(host, port)?;
         let run = self.core.ep.start("client")?;
+        self.core.peer_v6.store(target.is_ipv6(), Ordering::Relaxed);
         let config = self.core.ep.config();
         let local = if config.bind_address.is_empty() {
             match target.ip() {
@@ -98,6 +100,7 @@ impl UdpClient {
         SockRef::from(&*socket)
             .connect(&target.into())
             .map_err(|e| Error::connect(&e, &target.to_string()))?;
+        self.core.peer_v6.store(target.is_ipv6(), Ordering::Relaxed);
         *lock(&self.target) = Some(target);
         Ok(())
     }

@@ -12,8 +12,10 @@ pub use server::UdpServer;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwapOption;
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use tokio::io::Interest;
@@ -44,7 +46,11 @@ pub struct UdpHandlers {
 /// What UDP servers and clients share: options, callbacks, lifecycle, the socket, counters.
 struct Core {
     ep: Endpoint<UdpConfig, UdpHandlers>,
-    socket: Mutex<Option<Arc<UdpSocket>>>,
+    /// The socket while running; read without a lock by every send.
+    socket: ArcSwapOption<UdpSocket>,
+    /// The connected target (a client's) is IPv6: its datagram limit, without asking the
+    /// kernel per send.
+    peer_v6: AtomicBool,
     stop: Mutex<Option<watch::Sender<bool>>>,
     counters: Counters,
     /// Datagrams not sent because the socket's send buffer was full.
@@ -57,7 +63,8 @@ impl Core {
     fn new(config: UdpConfig, running: ErrorCode, not_running: ErrorCode) -> Core {
         Core {
             ep: Endpoint::new(config, running),
-            socket: Mutex::new(None),
+            socket: ArcSwapOption::empty(),
+            peer_v6: AtomicBool::new(false),
             stop: Mutex::new(None),
             counters: Counters::default(),
             dropped: AtomicU64::new(0),
@@ -66,8 +73,8 @@ impl Core {
     }
 
     fn socket(&self) -> Result<Arc<UdpSocket>> {
-        lock(&self.socket)
-            .clone()
+        self.socket
+            .load_full()
             .ok_or_else(|| Error::new(self.not_running, "not running"))
     }
 
@@ -79,7 +86,7 @@ impl Core {
             UdpSocket::from_std(socket).map_err(|e| Error::io(&e, "cannot register the socket"))?
         };
         let socket = Arc::new(socket);
-        *lock(&self.socket) = Some(socket.clone());
+        self.socket.store(Some(socket.clone()));
         let (tx, rx) = watch::channel(false);
         *lock(&self.stop) = Some(tx);
         let guard = self.ep.life.task();
@@ -98,7 +105,7 @@ impl Core {
             if let Some(tx) = lock(&self.stop).take() {
                 tx.send_replace(true);
             }
-            *lock(&self.socket) = None;
+            self.socket.store(None);
         });
     }
 
@@ -111,10 +118,13 @@ impl Core {
                 "cannot send an empty datagram",
             ));
         }
-        let socket = self.socket()?;
+        let socket = self.socket.load();
+        let Some(socket) = socket.as_deref() else {
+            return Err(Error::new(self.not_running, "not running"));
+        };
         let v6 = match to {
             Some(addr) => addr.is_ipv6(),
-            None => socket.peer_addr().map(|a| a.is_ipv6()).unwrap_or(false),
+            None => self.peer_v6.load(Ordering::Relaxed),
         };
         let max = if v6 { MAX_DATAGRAM_V6 } else { MAX_DATAGRAM_V4 };
         if data.len() > max {
@@ -128,7 +138,7 @@ impl Core {
         }
         // The plain non-blocking syscall: tokio's try_send would report WouldBlock until its
         // reactor has seen the socket writable; here EAGAIN really means the buffer is full.
-        let sock = SockRef::from(&*socket);
+        let sock = SockRef::from(socket);
         let sent = match to {
             Some(addr) => sock.send_to(data, &addr.into()),
             None => sock.send(data),
@@ -164,7 +174,7 @@ impl Core {
     fn stats(&self) -> Stats {
         let mut s = Stats::default();
         self.counters.add_to(&mut s);
-        let socket = lock(&self.socket).clone();
+        let socket = self.socket.load_full();
         // Reads /proc: from a callback, on a thread that does not hold up the runtime.
         s.dropped = self.dropped.load(Ordering::Relaxed)
             + socket.map_or(0, |socket| runtime::blocking(|| kernel_drops(&socket)));
@@ -172,8 +182,9 @@ impl Core {
     }
 
     fn local_addr(&self) -> Option<SocketAddr> {
-        lock(&self.socket)
-            .as_ref()
+        self.socket
+            .load()
+            .as_deref()
             .and_then(|s| s.local_addr().ok())
     }
 

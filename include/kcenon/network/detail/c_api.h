@@ -48,6 +48,7 @@ struct network_stats {
     std::uint64_t queued_bytes = 0;
     std::uint64_t errors = 0;
     std::uint64_t dropped = 0;  ///< UDP: not sent (buffer full) + dropped by the kernel
+    std::uint64_t writes = 0;   ///< TCP/TLS: socket writes (fewer than messages_out when coalesced)
 };
 
 namespace detail {
@@ -66,7 +67,7 @@ inline network_stats read_stats(Handle* h, Getter get) {
         out = network_stats{s.connections_total, s.active_connections, s.connections_rejected,
                             s.messages_in,       s.messages_out,       s.bytes_in,
                             s.bytes_out,         s.queued_bytes,       s.errors,
-                            s.dropped};
+                            s.dropped,           s.writes};
     }
     return out;
 }
@@ -126,7 +127,7 @@ inline ns_result send_messages(Handle* h, const std::vector<std::vector<std::uin
 }
 
 /// Below this size a send copies; above it the vector is handed over without a copy.
-constexpr std::size_t owned_send_threshold = 4096;
+constexpr std::size_t owned_send_threshold = 1 << 20;
 
 inline void free_vector(void* p) { delete static_cast<std::vector<std::uint8_t>*>(p); }
 
