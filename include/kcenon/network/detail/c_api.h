@@ -126,7 +126,9 @@ inline ns_result send_messages(Handle* h, const std::vector<std::vector<std::uin
     return send_batch(h, data.data(), len.data(), messages.size());
 }
 
-/// Below this size a send copies; above it the vector is handed over without a copy.
+/// Below this size a send copies (into the connection's staging buffer: no allocation, and
+/// measured faster than handing the vector over even at 64 KiB); from it on the vector is
+/// handed over without a copy and freed by the library once written.
 constexpr std::size_t owned_send_threshold = 1 << 20;
 
 inline void free_vector(void* p) { delete static_cast<std::vector<std::uint8_t>*>(p); }
