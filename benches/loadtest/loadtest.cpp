@@ -4,6 +4,8 @@
 //   network_system_loadtest <throughput|rtt|connections|connect|slowreader> [options]
 //     --transport tcp|tls|udp   (default tcp; connections: tcp only)
 //     --size BYTES --count N --connections C --framing framed|raw (default framed)
+//     --api packet|batch (default packet: one send_packet per message, what existing code does;
+//     batch: send_batch of up to 512 messages)
 //     --runs K (median of K runs, default 1)  --baseline  --json FILE  --certs DIR (tls)
 //
 // Figures are counted at the receiver. MB = 10^6 bytes.
@@ -49,7 +51,7 @@ namespace {
 // ---- options and results ------------------------------------------------------------------
 
 struct options {
-    std::string workload, transport = "tcp", json, certs;
+    std::string workload, transport = "tcp", json, certs, api = "packet";
     std::size_t size = 0, count = 0, connections = 0;
     bool framed = true, baseline = false;
     int runs = 1;
@@ -250,7 +252,8 @@ double ours_stream(const options& o) {
         clients.push_back(make_client(o));
         connect(o, *clients.back(), server->port());
     }
-    const std::size_t batch = std::max<std::size_t>(1, std::min<std::size_t>(512, (256 * 1024) / o.size));
+    const std::size_t batch =
+        o.api == "batch" ? std::max<std::size_t>(1, std::min<std::size_t>(512, (256 * 1024) / o.size)) : 1;
     const std::vector<std::vector<uint8_t>> messages(batch, std::vector<uint8_t>(o.size, 0x5a));
     const auto start = clock_type::now();
     std::vector<std::thread> senders;
@@ -258,8 +261,12 @@ double ours_stream(const options& o) {
         senders.emplace_back([&, c] {
             for (std::size_t sent = 0; sent < per_client;) {
                 const std::size_t n = std::min(batch, per_client - sent);
-                VoidResult r = n == batch ? c->send_batch(messages)
-                                          : c->send_batch(std::vector<std::vector<uint8_t>>(messages.begin(), messages.begin() + static_cast<long>(n)));
+                // packet: what code written for the original does, one call per message with a
+                // vector the caller builds (its copy is the caller's cost, as it would be there).
+                VoidResult r = o.api == "packet" ? c->send_packet(std::vector<uint8_t>(messages[0]))
+                               : n == batch      ? c->send_batch(messages)
+                                                 : c->send_batch(std::vector<std::vector<uint8_t>>(
+                                                  messages.begin(), messages.begin() + static_cast<long>(n)));
                 if (r.is_ok()) {
                     sent += n;
                 } else if (r.error().code == error_codes::network_system::send_queue_full) {
@@ -772,7 +779,7 @@ std::string describe(const options& o) {
     std::ostringstream s;
     s << o.workload << " " << o.transport;
     if (o.workload != "connections") s << " " << o.size << " B";
-    if (o.transport != "udp" && o.workload == "throughput") s << (o.framed ? " framed" : " raw");
+    if (o.transport != "udp" && o.workload == "throughput") s << (o.framed ? " framed" : " raw") << " api=" << o.api;
     s << " x" << o.count;
     if (o.connections > 1) s << " over " << o.connections << (o.workload == "connect" ? " threads" : " conns");
     return s.str();
@@ -803,7 +810,7 @@ void report(const options& o, const std::vector<metric>& metrics) {
     if (!o.json.empty()) {
         std::ofstream out(o.json, std::ios::app);
         out << "{\"workload\":\"" << o.workload << "\",\"transport\":\"" << o.transport << "\",\"size\":" << o.size
-            << ",\"count\":" << o.count << ",\"connections\":" << o.connections << ",\"framed\":" << (o.framed ? "true" : "false")
+            << ",\"count\":" << o.count << ",\"connections\":" << o.connections << ",\"framed\":" << (o.framed ? "true" : "false") << ",\"api\":\"" << o.api << "\""
             << ",\"runs\":" << o.runs << ",\"metrics\":[";
         for (std::size_t i = 0; i < metrics.size(); ++i) {
             const auto& m = metrics[i];
@@ -818,7 +825,7 @@ void report(const options& o, const std::vector<metric>& metrics) {
 options parse(int argc, char** argv) {
     options o;
     if (argc < 2) fail("usage: network_system_loadtest <throughput|rtt|connections|connect|slowreader> [--transport tcp|tls|udp] "
-                       "[--size B] [--count N] [--connections C] [--framing framed|raw] [--runs K] [--baseline] [--json FILE] [--certs DIR]");
+                       "[--size B] [--count N] [--connections C] [--framing framed|raw] [--api packet|batch] [--runs K] [--baseline] [--json FILE] [--certs DIR]");
     o.workload = argv[1];
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
@@ -835,12 +842,14 @@ options parse(int argc, char** argv) {
         else if (a == "--baseline") o.baseline = true;
         else if (a == "--json") o.json = value();
         else if (a == "--certs") o.certs = value();
+        else if (a == "--api") o.api = value();
         else fail("unknown option " + a);
     }
     const std::map<std::string, std::size_t> counts{
         {"throughput", 1000000}, {"rtt", 20000}, {"connections", 10000}, {"connect", 2000}, {"slowreader", 100000}};
     if (!counts.count(o.workload)) fail("unknown workload " + o.workload);
     if (o.transport != "tcp" && o.transport != "tls" && o.transport != "udp") fail("unknown transport " + o.transport);
+    if (o.api != "packet" && o.api != "batch") fail("unknown api " + o.api + " (packet or batch)");
     if (o.transport == "tls" && o.certs.empty()) fail("--transport tls needs --certs DIR (ca.pem, server.pem, server.key)");
     if (o.count == 0) o.count = counts.at(o.workload);
     if (o.size == 0) o.size = 64;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every row of the performance table (medians of 5 runs where the tool repeats, 5 separate
-# runs otherwise) with the POSIX baseline. Usage: run_table.sh <build dir> [json file]
+# runs otherwise) with the POSIX baseline; each stream row through one send_packet per message
+# (--api packet, what existing code does) and through send_batch (--api batch).
+# Usage: run_table.sh <build dir> [json file]
 set -euo pipefail
 build=${1:-build}
 json=${2:-$build/loadtest-table.json}
@@ -9,11 +11,14 @@ certs="$build/tls-certs"
 [ -f "$certs/server.pem" ] || "$build/cargo/release/examples/make_test_certs" "$certs" >/dev/null
 rm -f "$json"
 run() { echo; "$lt" "$@" --json "$json" || echo "FAILED: $*"; }
-run throughput --size 64 --count 2000000 --runs 5 --baseline
-run throughput --size 1024 --count 1000000 --runs 5 --baseline
-run throughput --size 65536 --count 30000 --framing raw --runs 5 --baseline
+both() { run "$@" --api packet; run "$@" --api batch; }
+both throughput --size 64 --count 2000000 --framing raw --runs 5 --baseline
+both throughput --size 1024 --count 1000000 --framing raw --runs 5 --baseline
+both throughput --size 65536 --count 30000 --framing raw --runs 5 --baseline
+both throughput --size 64 --count 2000000 --runs 5 --baseline
 for i in 1 2 3 4 5; do run rtt --size 64 --count 20000 --baseline; done
-run throughput --transport tls --certs "$certs" --size 65536 --count 30000 --framing raw --runs 5 --baseline
+both throughput --transport tls --certs "$certs" --size 64 --count 2000000 --framing raw --runs 5 --baseline
+both throughput --transport tls --certs "$certs" --size 65536 --count 30000 --framing raw --runs 5 --baseline
 run throughput --transport udp --size 64 --count 1000000 --runs 5 --baseline
 run connections --count 10000 --runs 5 --baseline
 for i in 1 2 3 4 5; do run connect --count 5000 --connections 2 --baseline; done
