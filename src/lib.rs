@@ -13,6 +13,7 @@ pub mod runtime;
 pub mod tcp;
 pub mod tls;
 pub mod udp;
+pub mod ws;
 
 pub use conn::{ConnOptions, Framing, Handlers, Session, Stats};
 pub use error::{Error, ErrorCode, Result};

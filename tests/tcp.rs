@@ -347,10 +347,11 @@ fn per_message_sends_coalesce_and_a_lone_send_is_written_at_once() {
     assert!(collect(&rx, expected.len()) == expected, "stream differs");
     let stream = client.stats();
     assert_eq!(stream.messages_out, MESSAGES as u64);
-    // About 100 writes in a release build here, 2 000 in a debug build (a slower sender
-    // gives the writer task less to take each time).
+    // About 100 writes in a release build here (CI), 2 000–3 300 in a debug build: its slower
+    // sender leaves gaps near the 10 µs window and gives the writer less to take each time.
+    let per_write = if cfg!(debug_assertions) { 2 } else { 10 };
     assert!(
-        stream.writes * 4 <= MESSAGES as u64,
+        stream.writes * per_write <= MESSAGES as u64,
         "{} writes for {MESSAGES} messages: sends did not coalesce",
         stream.writes
     );

@@ -487,8 +487,10 @@ fn per_message_sends_coalesce() {
     }
     let stats = c.stats();
     assert_eq!(stats.messages_out, MESSAGES as u64);
+    // As in the TCP test: far fewer in release (CI), fewer in a slow debug build.
+    let per_write = if cfg!(debug_assertions) { 2 } else { 10 };
     assert!(
-        stats.writes * 4 <= MESSAGES as u64,
+        stats.writes * per_write <= MESSAGES as u64,
         "{} writes for {MESSAGES} messages: sends did not coalesce",
         stats.writes
     );

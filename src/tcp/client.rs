@@ -3,14 +3,15 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{timeout_at, Instant};
 
+use super::config::Backoff;
 use super::{tune, ClientConfig};
 use crate::conn::{self, addr, lock, Counters, Endpoint, Handlers, Session, Stats};
 use crate::error::{Error, ErrorCode, Result};
@@ -256,10 +257,7 @@ async fn client_loop(
 ) {
     let mut first = Some(first);
     let mut failures: u32 = 0;
-    let mut seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0x9e37_79b9, |d| d.as_nanos() as u64)
-        | 1;
+    let mut backoff = Backoff::new();
     loop {
         let attempt = tokio::select! {
             biased;
@@ -293,12 +291,7 @@ async fn client_loop(
             ));
             break;
         }
-        // xorshift64: jitter only, no need for a strong generator.
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let random = (seed >> 11) as f64 / (1u64 << 53) as f64;
-        let delay = policy.delay(failures.saturating_sub(1), random);
+        let delay = backoff.delay(policy, failures);
         tokio::select! {
             _ = stop.wait_for(|s| *s) => break,
             _ = tokio::time::sleep(delay) => {}
@@ -328,7 +321,7 @@ enum Established {
 
 /// Connects, tunes the socket and runs the TLS handshake when configured.
 async fn establish(target: &Target) -> Result<(Established, SocketAddr, SocketAddr)> {
-    let stream = connect(&target.host, target.port, &target.config).await?;
+    let stream = connect(&target.host, target.port, target.config.connect_timeout).await?;
     let (peer, local) = match (stream.peer_addr(), stream.local_addr()) {
         (Ok(p), Ok(l)) => (p, l),
         _ => {
@@ -409,16 +402,16 @@ async fn serve(
     }
 }
 
-/// Resolves and connects within `connect_timeout`, trying each resolved address.
-async fn connect(host: &str, port: u16, config: &ClientConfig) -> Result<TcpStream> {
+/// Resolves and connects within `limit`, trying each resolved address.
+pub(crate) async fn connect(host: &str, port: u16, limit: Duration) -> Result<TcpStream> {
     let target = format!("{host}:{port}");
-    let deadline = Instant::now() + config.connect_timeout;
+    let deadline = Instant::now() + limit;
     let timed_out = || {
         Error::new(
             ErrorCode::ConnectionTimeout,
             format!(
                 "connect to {target} timed out after {} ms",
-                config.connect_timeout.as_millis()
+                limit.as_millis()
             ),
         )
     };

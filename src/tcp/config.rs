@@ -55,6 +55,30 @@ impl Default for ReconnectPolicy {
     }
 }
 
+/// Delays between reconnect attempts under a policy, with jitter.
+pub(crate) struct Backoff {
+    seed: u64,
+}
+
+impl Backoff {
+    pub fn new() -> Backoff {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0x9e37_79b9, |d| d.as_nanos() as u64);
+        Backoff { seed: seed | 1 }
+    }
+
+    /// The delay before the next attempt after `failures` failures in a row (at least 1).
+    pub fn delay(&mut self, policy: &ReconnectPolicy, failures: u32) -> Duration {
+        // xorshift64: jitter only, no need for a strong generator.
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        let random = (self.seed >> 11) as f64 / (1u64 << 53) as f64;
+        policy.delay(failures.saturating_sub(1), random)
+    }
+}
+
 impl ReconnectPolicy {
     /// Delay before retry number `failures` (0-based), jittered with `random` in [0, 1).
     pub fn delay(&self, failures: u32, random: f64) -> Duration {

@@ -4,7 +4,9 @@ mod client;
 mod config;
 mod server;
 
+pub(crate) use client::connect;
 pub use client::TcpClient;
+pub(crate) use config::Backoff;
 pub use config::{ClientConfig, ReconnectPolicy, ServerConfig};
 pub use server::TcpServer;
 
@@ -14,12 +16,57 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use socket2::{SockRef, TcpKeepalive};
+use socket2::{Domain, Protocol, SockRef, Socket, TcpKeepalive, Type};
 use tokio::io::AsyncWrite;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 
-use crate::conn::{ConnOptions, DirectWrite, Session};
+use crate::conn::{addr, ConnOptions, DirectWrite, Session};
+use crate::error::{Error, Result};
+
+/// A listening socket on `bind_address:port` (SO_REUSEADDR, the given backlog).
+pub(crate) fn listen(bind_address: &str, backlog: u32, port: u16) -> Result<TcpListener> {
+    let text = format!("{bind_address}:{port}");
+    let addr = addr::resolve(bind_address, port)
+        .map_err(|e| Error::new(e.code(), format!("bind address: {}", e.message())))?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .map_err(|e| Error::bind(&e, &text))?;
+    let setup = || -> std::io::Result<TcpListener> {
+        socket.set_reuse_address(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(backlog.min(i32::MAX as u32) as i32)?;
+        socket.set_nonblocking(true)?;
+        TcpListener::from_std(socket.into())
+    };
+    setup().map_err(|e| Error::bind(&e, &text))
+}
+
+/// Accepts until `stop` turns true, handing each connection to `admit`. Accept errors
+/// (EMFILE and friends) go to `failed`, then it backs off briefly and keeps serving.
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    mut admit: impl FnMut(TcpStream, std::net::SocketAddr),
+    failed: impl Fn(Error),
+) {
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            _ = stop.wait_for(|s| *s) => break,
+            r = listener.accept() => r,
+        };
+        match accepted {
+            Ok((stream, peer)) => admit(stream, peer),
+            Err(e) => {
+                failed(Error::io(&e, "accept failed"));
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => break,
+                    _ = tokio::time::sleep(Duration::from_millis(10)) => {}
+                }
+            }
+        }
+    }
+}
 
 /// Applies the per-connection socket options.
 fn tune(stream: &TcpStream, opts: &ConnOptions) -> std::io::Result<()> {

@@ -4,14 +4,12 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
-use socket2::{Domain, Protocol, Socket, Type};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::{tune, ServerConfig};
-use crate::conn::{self, addr, lock, read, write, Counters, Endpoint, Handlers, Session, Stats};
+use crate::conn::{self, lock, read, write, Counters, Endpoint, Handlers, Session, Stats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::log::Level;
 use crate::runtime;
@@ -96,7 +94,10 @@ impl TcpServer {
         let listener = runtime::blocking(|| {
             let tls = config.tls.as_ref().map(Acceptor::new).transpose()?;
             let _enter = handle.enter();
-            Ok((bind(&config, port)?, tls))
+            Ok((
+                super::listen(&config.bind_address, config.backlog, port)?,
+                tls,
+            ))
         });
         let (listener, tls) = match listener {
             Ok(l) => l,
@@ -116,7 +117,13 @@ impl TcpServer {
         let guard = self.inner.ep.life.task();
         let inner = self.inner.clone();
         handle.spawn(async move {
-            accept_loop(&inner, listener, Arc::new(config), tls, stop_rx).await;
+            let config = Arc::new(config);
+            let admit = |stream, peer| admit(&inner, stream, peer, &config, &tls);
+            let failed = |err: Error| {
+                inner.accept_errors.fetch_add(1, Ordering::Relaxed);
+                inner.ep.handlers.fire_error(None, &err);
+            };
+            super::accept_loop(listener, stop_rx, admit, failed).await;
             drop(guard);
         });
         Ok(())
@@ -206,51 +213,6 @@ impl TcpServer {
 impl Drop for TcpServer {
     fn drop(&mut self) {
         let _ = self.stop();
-    }
-}
-
-fn bind(config: &ServerConfig, port: u16) -> Result<TcpListener> {
-    let text = format!("{}:{port}", config.bind_address);
-    let addr = addr::resolve(&config.bind_address, port)
-        .map_err(|e| Error::new(e.code(), format!("bind address: {}", e.message())))?;
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
-        .map_err(|e| Error::bind(&e, &text))?;
-    let setup = || -> std::io::Result<TcpListener> {
-        socket.set_reuse_address(true)?;
-        socket.bind(&addr.into())?;
-        socket.listen(config.backlog.min(i32::MAX as u32) as i32)?;
-        socket.set_nonblocking(true)?;
-        TcpListener::from_std(socket.into())
-    };
-    setup().map_err(|e| Error::bind(&e, &text))
-}
-
-async fn accept_loop(
-    inner: &Arc<Inner>,
-    listener: TcpListener,
-    config: Arc<ServerConfig>,
-    tls: Option<Arc<Acceptor>>,
-    mut stop: watch::Receiver<bool>,
-) {
-    loop {
-        let accepted = tokio::select! {
-            biased;
-            _ = stop.wait_for(|s| *s) => break,
-            r = listener.accept() => r,
-        };
-        match accepted {
-            Ok((stream, peer)) => admit(inner, stream, peer, &config, &tls),
-            Err(e) => {
-                // EMFILE and friends: report, back off briefly, keep serving.
-                inner.accept_errors.fetch_add(1, Ordering::Relaxed);
-                let err = Error::io(&e, "accept failed");
-                inner.ep.handlers.fire_error(None, &err);
-                tokio::select! {
-                    _ = stop.wait_for(|s| *s) => break,
-                    _ = tokio::time::sleep(Duration::from_millis(10)) => {}
-                }
-            }
-        }
     }
 }
 

@@ -1,0 +1,436 @@
+//! WebSocket client: connects (TCP, TLS for wss://), runs the opening handshake through
+//! tungstenite and optionally reconnects with backoff.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwapOption;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
+use tokio::time::{timeout_at, Instant};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::Error as WsError;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+use tokio_tungstenite::WebSocketStream;
+
+use super::connection::{close_code, fire_error, run, WsConnection, WsHandlers};
+use super::server::ws_config;
+use super::WsClientConfig;
+use crate::conn::{addr, lock, Counters, Endpoint, Stats};
+use crate::error::{Error, ErrorCode, Result};
+use crate::runtime;
+use crate::tcp::Backoff;
+use crate::tls::Connector;
+
+/// A WebSocket client. Dropping it stops it.
+pub struct WsClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    ep: Endpoint<WsClientConfig, WsHandlers>,
+    current: ArcSwapOption<WsConnection>,
+    stop_signal: Mutex<Option<watch::Sender<bool>>>,
+    retired: Counters,
+    connections: AtomicU64,
+}
+
+impl Default for WsClient {
+    fn default() -> Self {
+        WsClient::new(WsClientConfig::default())
+    }
+}
+
+struct Target {
+    host: String,
+    port: u16,
+    config: WsClientConfig,
+    tls: Option<Arc<Connector>>,
+}
+
+type First = Option<std::sync::mpsc::SyncSender<Result<()>>>;
+
+impl WsClient {
+    pub fn new(config: WsClientConfig) -> WsClient {
+        WsClient {
+            inner: Arc::new(Inner {
+                ep: Endpoint::new(config, ErrorCode::ClientAlreadyRunning),
+                current: ArcSwapOption::empty(),
+                stop_signal: Mutex::new(None),
+                retired: Counters::default(),
+                connections: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Changes the options; fails with `ClientAlreadyRunning` while running.
+    pub fn configure(&self, f: impl FnOnce(&mut WsClientConfig)) -> Result<()> {
+        self.inner.ep.configure(|c| {
+            f(c);
+            Ok(())
+        })
+    }
+
+    pub fn config(&self) -> WsClientConfig {
+        self.inner.ep.config()
+    }
+
+    /// Replaces callbacks; takes effect at once, also after start.
+    pub fn set_handlers(&self, f: impl FnOnce(&mut WsHandlers)) {
+        self.inner.ep.set_handlers(f);
+    }
+
+    /// Starts connecting to `ws://host:port<path>` (wss:// with `tls`) and returns at once;
+    /// the connected or error callback follows. Errors: empty host or port 0 →
+    /// `InvalidArgument`; already running → `ClientAlreadyRunning`; unusable TLS material →
+    /// `CertificateError`.
+    pub fn start(&self, host: &str, port: u16) -> Result<()> {
+        self.launch(host, port).map(drop)
+    }
+
+    /// Like [`start`](Self::start), but returns once the first attempt (connect, TLS,
+    /// opening handshake) succeeded or failed, with its error. Inside a callback it does not
+    /// wait.
+    pub fn start_wait(&self, host: &str, port: u16) -> Result<()> {
+        let first = self.launch(host, port)?;
+        if !runtime::may_block() {
+            return Ok(());
+        }
+        first.recv().unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorCode::Cancelled,
+                "the client stopped before connecting",
+            ))
+        })
+    }
+
+    fn launch(&self, host: &str, port: u16) -> Result<std::sync::mpsc::Receiver<Result<()>>> {
+        if port == 0 {
+            return Err(Error::new(ErrorCode::InvalidArgument, "port must not be 0"));
+        }
+        addr::check_host(host)?;
+        let config = self.config();
+        if !config.path.starts_with('/') {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("path '{}' must start with '/'", config.path),
+            ));
+        }
+        let handle = runtime::handle()?;
+        let run = self.inner.ep.start("client")?;
+        let host = addr::bare(host).to_string();
+        let tls = runtime::blocking(|| {
+            config
+                .tls
+                .as_ref()
+                .map(|t| Connector::new(t, &host))
+                .transpose()
+        });
+        let tls = match tls {
+            Ok(tls) => tls,
+            Err(e) => {
+                self.inner.ep.life.end_run(run);
+                return Err(e);
+            }
+        };
+        let (stop_tx, stop_rx) = watch::channel(false);
+        *lock(&self.inner.stop_signal) = Some(stop_tx);
+        let (first_tx, first_rx) = std::sync::mpsc::sync_channel(1);
+        let guard = self.inner.ep.life.task();
+        let inner = self.inner.clone();
+        handle.spawn(async move {
+            let target = Target {
+                host,
+                port,
+                config,
+                tls,
+            };
+            client_loop(&inner, &target, stop_rx, Some(first_tx)).await;
+            inner.ep.life.end_run(run);
+            drop(guard);
+        });
+        Ok(first_rx)
+    }
+
+    fn with_conn(&self, f: impl FnOnce(&WsConnection) -> Result<()>) -> Result<()> {
+        match self.inner.current.load().as_deref() {
+            Some(c) => f(c),
+            None => Err(Error::new(
+                ErrorCode::ConnectionClosed,
+                "client is not connected",
+            )),
+        }
+    }
+
+    /// Sends a text message; not connected → `ConnectionClosed`. See
+    /// [`WsConnection::send_text`].
+    pub fn send_text(&self, text: &str) -> Result<()> {
+        self.with_conn(|c| c.send_text(text))
+    }
+
+    pub fn send_binary(&self, data: &[u8]) -> Result<()> {
+        self.with_conn(|c| c.send_binary(data))
+    }
+
+    pub fn send_ping(&self, payload: &[u8]) -> Result<()> {
+        self.with_conn(|c| c.send_ping(payload))
+    }
+
+    /// Starts the close handshake of the current connection (see [`WsConnection::close`]);
+    /// the client then stops unless reconnect is on.
+    pub fn close(&self, code: u16, reason: &str) -> Result<()> {
+        self.with_conn(|c| c.close(code, reason))
+    }
+
+    /// The current connection, if connected.
+    pub fn connection(&self) -> Option<WsConnection> {
+        self.inner.current.load_full().map(|c| (*c).clone())
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.inner
+            .current
+            .load()
+            .as_deref()
+            .is_some_and(WsConnection::is_connected)
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.inner.ep.life.is_running()
+    }
+
+    /// Stops reconnecting and closes the connection with 1000; returns when no callback runs
+    /// or will run again (inside one of this client's callbacks it only starts the stop).
+    pub fn stop(&self) -> Result<()> {
+        let inner = self.inner.clone();
+        inner.ep.stop(|| {
+            if let Some(tx) = lock(&inner.stop_signal).take() {
+                tx.send_replace(true);
+            }
+            if let Some(c) = inner.current.load().as_deref() {
+                c.request_close(close_code::NORMAL, "");
+            }
+        });
+        Ok(())
+    }
+
+    /// Blocks until the client is stopped; fails at once inside a callback or on a runtime
+    /// thread.
+    pub fn wait_for_stop(&self) -> Result<()> {
+        self.inner.ep.wait_for_stop()
+    }
+
+    /// Counters over every connection this client made.
+    pub fn stats(&self) -> Stats {
+        let mut stats = Stats {
+            connections_total: self.inner.connections.load(Ordering::Relaxed),
+            ..Stats::default()
+        };
+        self.inner.retired.add_to(&mut stats);
+        if let Some(c) = self.inner.current.load().as_deref() {
+            let one = c.stats();
+            stats.active_connections = one.active_connections;
+            stats.queued_bytes = one.queued_bytes;
+            c.counters().add_to(&mut stats);
+        }
+        stats
+    }
+}
+
+impl Drop for WsClient {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+async fn client_loop(
+    inner: &Arc<Inner>,
+    target: &Target,
+    mut stop: watch::Receiver<bool>,
+    mut first: First,
+) {
+    let mut failures: u32 = 0;
+    let mut backoff = Backoff::new();
+    loop {
+        match connect(inner, target, &mut stop, &mut first).await {
+            Ok(()) => failures = 0,
+            Err(err) => {
+                failures = failures.saturating_add(1);
+                inner.retired.errors.fetch_add(1, Ordering::Relaxed);
+                fire_error(&inner.ep.handlers, None, &err);
+                tell(&mut first, Err(err));
+            }
+        }
+        if *stop.borrow() {
+            break;
+        }
+        let Some(policy) = &target.config.reconnect else {
+            break;
+        };
+        if policy.max_attempts > 0 && failures >= policy.max_attempts {
+            let err = Error::new(
+                ErrorCode::CircuitOpen,
+                format!(
+                    "gave up after {failures} failed reconnect attempts to {}:{}",
+                    target.host, target.port
+                ),
+            );
+            inner.retired.errors.fetch_add(1, Ordering::Relaxed);
+            fire_error(&inner.ep.handlers, None, &err);
+            break;
+        }
+        let delay = backoff.delay(policy, failures.max(1));
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            _ = tokio::time::sleep(delay) => {}
+        }
+    }
+    tell(
+        &mut first,
+        Err(Error::new(
+            ErrorCode::Cancelled,
+            "the client stopped before connecting",
+        )),
+    );
+}
+
+fn tell(first: &mut First, outcome: Result<()>) {
+    if let Some(tx) = first.take() {
+        let _ = tx.try_send(outcome);
+    }
+}
+
+/// A plain or TLS stream behind one type.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+type Ws = WebSocketStream<Box<dyn Io>>;
+
+/// One connection: connect, TLS and opening handshake (within `connect_timeout`; abandoned
+/// when the client stops), then the connection until it ends.
+async fn connect(
+    inner: &Arc<Inner>,
+    target: &Target,
+    stop: &mut watch::Receiver<bool>,
+    first: &mut First,
+) -> Result<()> {
+    let established = tokio::select! {
+        biased;
+        _ = stop.wait_for(|s| *s) => return Ok(()),
+        r = establish(target) => r?,
+    };
+    let (ws, subprotocol, peer, local) = established;
+    let config = &target.config;
+    let conn = WsConnection::new(
+        peer,
+        local,
+        config.path.clone(),
+        subprotocol,
+        config.ws.clone(),
+    );
+    inner.current.store(Some(Arc::new(conn.clone())));
+    inner.connections.fetch_add(1, Ordering::Relaxed);
+    if *stop.borrow() {
+        conn.request_close(close_code::NORMAL, "");
+    }
+    tell(first, Ok(()));
+    let closed = || {
+        if inner
+            .current
+            .load()
+            .as_deref()
+            .is_some_and(|c| c.id() == conn.id())
+        {
+            inner.current.store(None);
+        }
+        inner.retired.absorb(conn.counters());
+    };
+    run(conn.clone(), ws, &inner.ep.handlers, closed).await;
+    Ok(())
+}
+
+async fn establish(target: &Target) -> Result<(Ws, Option<String>, SocketAddr, SocketAddr)> {
+    let config = &target.config;
+    let deadline = Instant::now() + config.connect_timeout;
+    let stream = crate::tcp::connect(&target.host, target.port, config.connect_timeout).await?;
+    let _ = stream.set_nodelay(config.ws.no_delay);
+    let (peer, local) = match (stream.peer_addr(), stream.local_addr()) {
+        (Ok(p), Ok(l)) => (p, l),
+        _ => {
+            return Err(Error::new(
+                ErrorCode::ConnectionFailed,
+                "connection lost at once",
+            ))
+        }
+    };
+    let stream: Box<dyn Io> = match &target.tls {
+        None => Box::new(stream),
+        Some(tls) => Box::new(tls.connect(stream, &peer.to_string()).await?.0),
+    };
+    let scheme = if target.tls.is_some() { "wss" } else { "ws" };
+    let host = if target.host.contains(':') {
+        format!("[{}]", target.host)
+    } else {
+        target.host.clone()
+    };
+    let url = format!("{scheme}://{host}:{}{}", target.port, config.path);
+    let bad = |what: String| Error::new(ErrorCode::InvalidArgument, what);
+    let mut request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| bad(format!("cannot build a request for {url}: {e}")))?;
+    let headers = request.headers_mut();
+    let mut extra: Vec<(String, String)> = config.headers.clone();
+    if !config.subprotocols.is_empty() {
+        extra.push((
+            "Sec-WebSocket-Protocol".to_string(),
+            config.subprotocols.join(", "),
+        ));
+    }
+    if let Some(origin) = &config.origin {
+        extra.push(("Origin".to_string(), origin.clone()));
+    }
+    for (name, value) in extra {
+        let name = HeaderName::try_from(name.as_str())
+            .map_err(|_| bad(format!("'{name}' is not a valid header name")))?;
+        let value = HeaderValue::try_from(value.as_str())
+            .map_err(|_| bad(format!("the value of header {name} is not valid")))?;
+        headers.append(name, value);
+    }
+    let handshake =
+        tokio_tungstenite::client_async_with_config(request, stream, Some(ws_config(&config.ws)));
+    let (ws, response) = match timeout_at(deadline, handshake).await {
+        Err(_) => {
+            return Err(Error::new(
+                ErrorCode::ConnectionTimeout,
+                format!(
+                    "websocket connect to {url} timed out after {} ms",
+                    config.connect_timeout.as_millis()
+                ),
+            ))
+        }
+        Ok(Err(WsError::Http(response))) => {
+            return Err(Error::new(
+                ErrorCode::ConnectionRefused,
+                format!(
+                    "{url} refused the websocket upgrade with HTTP {}",
+                    response.status()
+                ),
+            ))
+        }
+        Ok(Err(e)) => {
+            return Err(Error::new(
+                ErrorCode::ProtocolError,
+                format!("websocket handshake with {url} failed: {e}"),
+            ))
+        }
+        Ok(Ok(done)) => done,
+    };
+    let subprotocol = response
+        .headers()
+        .get("Sec-WebSocket-Protocol")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    Ok((ws, subprotocol, peer, local))
+}

@@ -1,0 +1,329 @@
+//! WebSocket server: accepts TCP (and TLS for wss://), answers the opening handshake and runs
+//! one connection task per client.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::WebSocketStream;
+
+use super::connection::{close_code, fire_error, run, WsConnection, WsHandlers};
+use super::{handshake, WsOptions, WsServerConfig};
+use crate::conn::{lock, read, write, Counters, Endpoint, Stats};
+use crate::error::{Error, ErrorCode, Result};
+use crate::runtime;
+use crate::tls::Acceptor;
+
+/// A WebSocket server. Dropping it stops it.
+pub struct WsServer {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Connections {
+    live: HashMap<u64, WsConnection>,
+    /// Connections in the opening handshake (counted against `max_connections`).
+    opening: usize,
+    retired: Counters,
+    accepted: u64,
+    rejected: u64,
+    stopping: bool,
+}
+
+struct Inner {
+    ep: Endpoint<WsServerConfig, WsHandlers>,
+    conns: RwLock<Connections>,
+    local_addr: Mutex<Option<SocketAddr>>,
+    stop_accepting: Mutex<Option<watch::Sender<bool>>>,
+    errors: AtomicU64,
+}
+
+impl Default for WsServer {
+    fn default() -> Self {
+        WsServer::new(WsServerConfig::default())
+    }
+}
+
+/// The tungstenite settings for our options.
+pub(crate) fn ws_config(opts: &WsOptions) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(opts.max_message_size))
+        .max_frame_size(Some(opts.max_message_size))
+}
+
+impl WsServer {
+    pub fn new(config: WsServerConfig) -> WsServer {
+        WsServer {
+            inner: Arc::new(Inner {
+                ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
+                conns: RwLock::new(Connections::default()),
+                local_addr: Mutex::new(None),
+                stop_accepting: Mutex::new(None),
+                errors: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Changes the options; fails with `ServerAlreadyRunning` while running.
+    pub fn configure(&self, f: impl FnOnce(&mut WsServerConfig)) -> Result<()> {
+        self.inner.ep.configure(|c| {
+            f(c);
+            Ok(())
+        })
+    }
+
+    pub fn config(&self) -> WsServerConfig {
+        self.inner.ep.config()
+    }
+
+    /// Replaces callbacks; takes effect for every connection, also after start.
+    pub fn set_handlers(&self, f: impl FnOnce(&mut WsHandlers)) {
+        self.inner.ep.set_handlers(f);
+    }
+
+    /// Binds `bind_address:port` (0 picks a free port) and starts accepting. Errors as
+    /// [`TcpServer::start`](crate::tcp::TcpServer::start); a path not starting with '/' →
+    /// `InvalidArgument`.
+    pub fn start(&self, port: u16) -> Result<()> {
+        let config = self.config();
+        if !config.path.starts_with('/') {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("path '{}' must start with '/'", config.path),
+            ));
+        }
+        let handle = runtime::handle()?;
+        let run = self.inner.ep.start("server")?;
+        let bound = runtime::blocking(|| {
+            let tls = config.tls.as_ref().map(Acceptor::new).transpose()?;
+            let _enter = handle.enter();
+            Ok((
+                crate::tcp::listen(&config.bind_address, config.backlog, port)?,
+                tls,
+            ))
+        });
+        let (listener, tls) = match bound {
+            Ok(b) => b,
+            Err(e) => {
+                self.inner.ep.life.end_run(run);
+                return Err(e);
+            }
+        };
+        *lock(&self.inner.local_addr) = listener.local_addr().ok();
+        write(&self.inner.conns).stopping = false;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        *lock(&self.inner.stop_accepting) = Some(stop_tx);
+        let guard = self.inner.ep.life.task();
+        let inner = self.inner.clone();
+        handle.spawn(async move {
+            let config = Arc::new(config);
+            let admit = |stream, peer| admit(&inner, stream, peer, &config, &tls);
+            let failed = |err: Error| {
+                inner.errors.fetch_add(1, Ordering::Relaxed);
+                fire_error(&inner.ep.handlers, None, &err);
+            };
+            crate::tcp::accept_loop(listener, stop_rx, admit, failed).await;
+            drop(guard);
+        });
+        Ok(())
+    }
+
+    /// The bound address while running.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        *lock(&self.inner.local_addr)
+    }
+
+    /// Stops accepting, closes every connection with 1001 (going away) and returns when no
+    /// callback runs or will run again (see the threading contract). Not running → Ok.
+    pub fn stop(&self) -> Result<()> {
+        let inner = self.inner.clone();
+        inner.ep.stop(|| {
+            if let Some(tx) = lock(&inner.stop_accepting).take() {
+                tx.send_replace(true);
+            }
+            *lock(&inner.local_addr) = None;
+            let mut c = write(&inner.conns);
+            c.stopping = true;
+            for conn in c.live.values() {
+                conn.request_close(close_code::GOING_AWAY, "server stopping");
+            }
+        });
+        Ok(())
+    }
+
+    /// Blocks until stopped; fails at once inside a callback or on a runtime thread.
+    pub fn wait_for_stop(&self) -> Result<()> {
+        self.inner.ep.wait_for_stop()
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.inner.ep.life.is_running()
+    }
+
+    /// The open connection with this id.
+    pub fn connection(&self, id: u64) -> Option<WsConnection> {
+        read(&self.inner.conns).live.get(&id).cloned()
+    }
+
+    pub fn connection_ids(&self) -> Vec<u64> {
+        read(&self.inner.conns).live.keys().copied().collect()
+    }
+
+    pub fn connection_count(&self) -> usize {
+        read(&self.inner.conns).live.len()
+    }
+
+    /// Queues a text message to every open connection; returns how many accepted it.
+    pub fn broadcast_text(&self, text: &str) -> usize {
+        self.each(|c| c.send_text(text))
+    }
+
+    /// Queues a binary message to every open connection; returns how many accepted it.
+    pub fn broadcast_binary(&self, data: &[u8]) -> usize {
+        self.each(|c| c.send_binary(data))
+    }
+
+    fn each(&self, f: impl Fn(&WsConnection) -> Result<()>) -> usize {
+        let conns: Vec<WsConnection> = read(&self.inner.conns).live.values().cloned().collect();
+        conns.iter().filter(|c| f(c).is_ok()).count()
+    }
+
+    /// Counters over all connections, past and present.
+    pub fn stats(&self) -> Stats {
+        let c = read(&self.inner.conns);
+        let mut stats = Stats {
+            connections_total: c.accepted,
+            active_connections: c.live.len() as u64,
+            connections_rejected: c.rejected,
+            ..Stats::default()
+        };
+        c.retired.add_to(&mut stats);
+        for conn in c.live.values() {
+            stats.queued_bytes += conn.stats().queued_bytes;
+            conn.counters().add_to(&mut stats);
+        }
+        stats.errors += self.inner.errors.load(Ordering::Relaxed);
+        stats
+    }
+}
+
+impl Drop for WsServer {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+fn admit(
+    inner: &Arc<Inner>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    config: &Arc<WsServerConfig>,
+    tls: &Option<Arc<Acceptor>>,
+) {
+    let full = {
+        let mut c = write(&inner.conns);
+        if c.stopping {
+            return;
+        }
+        let full = c.live.len() + c.opening >= config.max_connections;
+        if !full {
+            c.opening += 1;
+        }
+        full
+    };
+    let _ = stream.set_nodelay(config.ws.no_delay);
+    let local = stream.local_addr().unwrap_or(peer);
+    let guard = inner.ep.life.task();
+    let inner = inner.clone();
+    let config = config.clone();
+    let tls = tls.clone();
+    tokio::spawn(async move {
+        let limit = config.handshake_timeout;
+        let result = match tls {
+            None => serve(&inner, stream, peer, local, &config, full).await,
+            Some(acceptor) => match acceptor.accept(stream, &peer.to_string()).await {
+                Ok((stream, _info)) => serve(&inner, stream, peer, local, &config, full).await,
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(e) = result {
+            let mut c = write(&inner.conns);
+            if full {
+                c.rejected += 1;
+            } else {
+                c.opening -= 1;
+            }
+            drop(c);
+            inner.errors.fetch_add(1, Ordering::Relaxed);
+            let e = if e.code() == ErrorCode::Timeout {
+                Error::new(
+                    ErrorCode::ConnectionTimeout,
+                    format!(
+                        "websocket handshake with {peer} took over {} ms",
+                        limit.as_millis()
+                    ),
+                )
+            } else {
+                e
+            };
+            fire_error(&inner.ep.handlers, None, &e);
+        }
+        drop(guard);
+    });
+}
+
+/// Runs the opening handshake (within the handshake timeout) and then the connection.
+async fn serve<S>(
+    inner: &Arc<Inner>,
+    mut stream: S,
+    peer: SocketAddr,
+    local: SocketAddr,
+    config: &WsServerConfig,
+    full: bool,
+) -> Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let upgrade = timeout(
+        config.handshake_timeout,
+        handshake::accept(&mut stream, config, full),
+    )
+    .await
+    .map_err(|_| Error::new(ErrorCode::Timeout, "handshake timed out"))??;
+    let ws = WebSocketStream::from_partially_read(
+        stream,
+        upgrade.rest,
+        Role::Server,
+        Some(ws_config(&config.ws)),
+    )
+    .await;
+    let conn = WsConnection::new(
+        peer,
+        local,
+        upgrade.path,
+        upgrade.subprotocol,
+        config.ws.clone(),
+    );
+    {
+        let mut c = write(&inner.conns);
+        c.opening -= 1;
+        c.accepted += 1;
+        c.live.insert(conn.id(), conn.clone());
+        if c.stopping {
+            conn.request_close(close_code::GOING_AWAY, "server stopping");
+        }
+    }
+    let closed = || {
+        let mut c = write(&inner.conns);
+        c.live.remove(&conn.id());
+        c.retired.absorb(conn.counters());
+    };
+    run(conn.clone(), ws, &inner.ep.handlers, closed).await;
+    Ok(())
+}
