@@ -2,6 +2,7 @@
 //! the reader and writer loops, callbacks, lifecycle and statistics.
 
 pub(crate) mod addr;
+pub(crate) mod client;
 mod endpoint;
 pub mod framing;
 mod handlers;
@@ -12,6 +13,7 @@ mod session;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+pub use client::ReconnectPolicy;
 pub(crate) use endpoint::{lock, read, write, Endpoint};
 pub(crate) use handlers::HandlerSlot;
 pub use handlers::{DataFn, ErrorFn, Handlers, SessionFn};

@@ -11,11 +11,10 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{timeout_at, Instant};
 
-use super::config::Backoff;
 use super::{tune, ClientConfig};
-use crate::conn::{self, addr, lock, Counters, Endpoint, Handlers, Session, Stats};
+use crate::conn::client::{self, tell, First, Retry};
+use crate::conn::{self, lock, Counters, Endpoint, Handlers, Session, Stats};
 use crate::error::{Error, ErrorCode, Result};
-use crate::runtime;
 use crate::tls::{Connector, TlsInfo};
 
 /// A TCP client. Dropping it stops it.
@@ -94,59 +93,34 @@ impl TcpClient {
     /// enabled the client keeps trying after a failed first attempt. Called inside a callback
     /// it does not wait.
     pub fn start_wait(&self, host: &str, port: u16) -> Result<()> {
-        let first = self.launch(host, port)?;
-        if !runtime::may_block() {
-            return Ok(());
-        }
-        first.recv().unwrap_or_else(|_| {
-            Err(Error::new(
-                ErrorCode::Cancelled,
-                "the client stopped before connecting",
-            ))
-        })
+        client::wait_first(self.launch(host, port)?)
     }
 
     fn launch(&self, host: &str, port: u16) -> Result<std::sync::mpsc::Receiver<Result<()>>> {
-        if port == 0 {
-            return Err(Error::new(ErrorCode::InvalidArgument, "port must not be 0"));
-        }
-        addr::check_host(host)?;
-        let handle = runtime::handle()?;
-        let run = self.inner.ep.start("client")?;
         let config = self.config();
-        let host = addr::bare(host).to_string();
-        // Certificate files and system roots: off the runtime's hands from a callback.
-        let tls = runtime::blocking(|| {
-            config
-                .tls
-                .as_ref()
-                .map(|t| Connector::new(t, &host))
-                .transpose()
-        });
-        let tls = match tls {
-            Ok(tls) => tls,
-            Err(e) => {
-                self.inner.ep.life.end_run(run);
-                return Err(e);
-            }
+        let inner = &self.inner;
+        let l = client::launch(
+            &inner.ep,
+            &inner.stop_signal,
+            host,
+            port,
+            config.tls.as_ref(),
+        )?;
+        let guard = inner.ep.life.task();
+        let inner = inner.clone();
+        let (run, mut stop, mut first) = (l.run, l.stop, l.first);
+        let target = Target {
+            host: l.host,
+            port,
+            config,
+            tls: l.tls,
         };
-        let (stop_tx, stop_rx) = watch::channel(false);
-        *lock(&self.inner.stop_signal) = Some(stop_tx);
-        let (first_tx, first_rx) = std::sync::mpsc::sync_channel(1);
-        let guard = self.inner.ep.life.task();
-        let inner = self.inner.clone();
-        handle.spawn(async move {
-            let target = Target {
-                host,
-                port,
-                config,
-                tls,
-            };
-            client_loop(&inner, &target, run, stop_rx, first_tx).await;
+        l.handle.spawn(async move {
+            client_loop(&inner, &target, run, &mut stop, &mut first).await;
             inner.ep.life.end_run(run);
             drop(guard);
         });
-        Ok(first_rx)
+        Ok(l.first_outcome)
     }
 
     /// Sends on the current connection; not connected → `ConnectionClosed` (nothing is
@@ -252,65 +226,34 @@ async fn client_loop(
     inner: &Arc<Inner>,
     target: &Target,
     run: u64,
-    mut stop: watch::Receiver<bool>,
-    first: std::sync::mpsc::SyncSender<Result<()>>,
+    stop: &mut watch::Receiver<bool>,
+    first: &mut First,
 ) {
-    let mut first = Some(first);
-    let mut failures: u32 = 0;
-    let mut backoff = Backoff::new();
-    loop {
-        let attempt = tokio::select! {
+    let name = format!("{}:{}", target.host, target.port);
+    let policy = target.config.reconnect.as_ref();
+    let mut retry = Retry::new();
+    while !*stop.borrow() {
+        let outcome = tokio::select! {
             biased;
-            _ = stop.wait_for(|s| *s) => break,
-            r = establish(target) => r,
+            _ = stop.wait_for(|s| *s) => Ok(None),
+            r = establish(target) => r.map(Some),
         };
-        match attempt {
-            Ok(established) => {
-                failures = 0;
-                serve(inner, established, &target.config, run, &stop, &mut first).await;
+        let outcome = match outcome {
+            Ok(Some(established)) => {
+                serve(inner, established, &target.config, run, stop, first).await;
+                Ok(())
             }
-            Err(err) => {
-                failures = failures.saturating_add(1);
-                inner.report(&err);
-                tell(&mut first, Err(err));
-            }
-        }
-        if *stop.borrow() {
-            break;
-        }
-        let Some(policy) = &target.config.reconnect else {
-            break;
+            other => other.map(drop),
         };
-        if policy.max_attempts > 0 && failures >= policy.max_attempts {
-            inner.report(&Error::new(
-                ErrorCode::CircuitOpen,
-                format!(
-                    "gave up after {failures} failed reconnect attempts to {}:{}",
-                    target.host, target.port
-                ),
-            ));
+        let report = |err: &Error| inner.report(err);
+        if !retry
+            .again(outcome, policy, &name, stop, first, report)
+            .await
+        {
             break;
-        }
-        let delay = backoff.delay(policy, failures);
-        tokio::select! {
-            _ = stop.wait_for(|s| *s) => break,
-            _ = tokio::time::sleep(delay) => {}
         }
     }
-    tell(
-        &mut first,
-        Err(Error::new(
-            ErrorCode::Cancelled,
-            "the client stopped before connecting",
-        )),
-    );
-}
-
-/// Tells a waiting `start_wait` the outcome of the first attempt (once).
-fn tell(first: &mut Option<std::sync::mpsc::SyncSender<Result<()>>>, outcome: Result<()>) {
-    if let Some(tx) = first.take() {
-        let _ = tx.try_send(outcome);
-    }
+    retry.finish(first);
 }
 
 /// An established connection: plain, or after a completed TLS handshake.
@@ -358,7 +301,7 @@ async fn serve(
     config: &ClientConfig,
     run: u64,
     stop: &watch::Receiver<bool>,
-    first: &mut Option<std::sync::mpsc::SyncSender<Result<()>>>,
+    first: &mut First,
 ) {
     let session = Session::new(peer, local, config.conn.clone());
     {

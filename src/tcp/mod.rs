@@ -4,10 +4,10 @@ mod client;
 mod config;
 mod server;
 
+pub use crate::conn::ReconnectPolicy;
 pub(crate) use client::connect;
 pub use client::TcpClient;
-pub(crate) use config::Backoff;
-pub use config::{ClientConfig, ReconnectPolicy, ServerConfig};
+pub use config::{ClientConfig, ServerConfig};
 pub use server::TcpServer;
 
 use std::io::{self, IoSlice};

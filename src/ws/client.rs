@@ -17,10 +17,9 @@ use tokio_tungstenite::WebSocketStream;
 use super::connection::{close_code, fire_error, run, WsConnection, WsHandlers};
 use super::server::ws_config;
 use super::WsClientConfig;
-use crate::conn::{addr, lock, Counters, Endpoint, Stats};
+use crate::conn::client::{self, tell, First, Retry};
+use crate::conn::{lock, Counters, Endpoint, Stats};
 use crate::error::{Error, ErrorCode, Result};
-use crate::runtime;
-use crate::tcp::Backoff;
 use crate::tls::Connector;
 
 /// A WebSocket client. Dropping it stops it.
@@ -48,8 +47,6 @@ struct Target {
     config: WsClientConfig,
     tls: Option<Arc<Connector>>,
 }
-
-type First = Option<std::sync::mpsc::SyncSender<Result<()>>>;
 
 impl WsClient {
     pub fn new(config: WsClientConfig) -> WsClient {
@@ -93,23 +90,10 @@ impl WsClient {
     /// opening handshake) succeeded or failed, with its error. Inside a callback it does not
     /// wait.
     pub fn start_wait(&self, host: &str, port: u16) -> Result<()> {
-        let first = self.launch(host, port)?;
-        if !runtime::may_block() {
-            return Ok(());
-        }
-        first.recv().unwrap_or_else(|_| {
-            Err(Error::new(
-                ErrorCode::Cancelled,
-                "the client stopped before connecting",
-            ))
-        })
+        client::wait_first(self.launch(host, port)?)
     }
 
     fn launch(&self, host: &str, port: u16) -> Result<std::sync::mpsc::Receiver<Result<()>>> {
-        if port == 0 {
-            return Err(Error::new(ErrorCode::InvalidArgument, "port must not be 0"));
-        }
-        addr::check_host(host)?;
         let config = self.config();
         if !config.path.starts_with('/') {
             return Err(Error::new(
@@ -117,40 +101,29 @@ impl WsClient {
                 format!("path '{}' must start with '/'", config.path),
             ));
         }
-        let handle = runtime::handle()?;
-        let run = self.inner.ep.start("client")?;
-        let host = addr::bare(host).to_string();
-        let tls = runtime::blocking(|| {
-            config
-                .tls
-                .as_ref()
-                .map(|t| Connector::new(t, &host))
-                .transpose()
-        });
-        let tls = match tls {
-            Ok(tls) => tls,
-            Err(e) => {
-                self.inner.ep.life.end_run(run);
-                return Err(e);
-            }
+        let inner = &self.inner;
+        let l = client::launch(
+            &inner.ep,
+            &inner.stop_signal,
+            host,
+            port,
+            config.tls.as_ref(),
+        )?;
+        let guard = inner.ep.life.task();
+        let inner = inner.clone();
+        let (run, mut stop, mut first) = (l.run, l.stop, l.first);
+        let target = Target {
+            host: l.host,
+            port,
+            config,
+            tls: l.tls,
         };
-        let (stop_tx, stop_rx) = watch::channel(false);
-        *lock(&self.inner.stop_signal) = Some(stop_tx);
-        let (first_tx, first_rx) = std::sync::mpsc::sync_channel(1);
-        let guard = self.inner.ep.life.task();
-        let inner = self.inner.clone();
-        handle.spawn(async move {
-            let target = Target {
-                host,
-                port,
-                config,
-                tls,
-            };
-            client_loop(&inner, &target, stop_rx, Some(first_tx)).await;
+        l.handle.spawn(async move {
+            client_loop(&inner, &target, &mut stop, &mut first).await;
             inner.ep.life.end_run(run);
             drop(guard);
         });
-        Ok(first_rx)
+        Ok(l.first_outcome)
     }
 
     fn with_conn(&self, f: impl FnOnce(&WsConnection) -> Result<()>) -> Result<()> {
@@ -247,58 +220,26 @@ impl Drop for WsClient {
 async fn client_loop(
     inner: &Arc<Inner>,
     target: &Target,
-    mut stop: watch::Receiver<bool>,
-    mut first: First,
+    stop: &mut watch::Receiver<bool>,
+    first: &mut First,
 ) {
-    let mut failures: u32 = 0;
-    let mut backoff = Backoff::new();
-    loop {
-        match connect(inner, target, &mut stop, &mut first).await {
-            Ok(()) => failures = 0,
-            Err(err) => {
-                failures = failures.saturating_add(1);
-                inner.retired.errors.fetch_add(1, Ordering::Relaxed);
-                fire_error(&inner.ep.handlers, None, &err);
-                tell(&mut first, Err(err));
-            }
-        }
-        if *stop.borrow() {
+    let name = format!("{}:{}", target.host, target.port);
+    let policy = target.config.reconnect.as_ref();
+    let report = |err: &Error| {
+        inner.retired.errors.fetch_add(1, Ordering::Relaxed);
+        fire_error(&inner.ep.handlers, None, err);
+    };
+    let mut retry = Retry::new();
+    while !*stop.borrow() {
+        let outcome = connect(inner, target, stop, first).await;
+        if !retry
+            .again(outcome, policy, &name, stop, first, report)
+            .await
+        {
             break;
-        }
-        let Some(policy) = &target.config.reconnect else {
-            break;
-        };
-        if policy.max_attempts > 0 && failures >= policy.max_attempts {
-            let err = Error::new(
-                ErrorCode::CircuitOpen,
-                format!(
-                    "gave up after {failures} failed reconnect attempts to {}:{}",
-                    target.host, target.port
-                ),
-            );
-            inner.retired.errors.fetch_add(1, Ordering::Relaxed);
-            fire_error(&inner.ep.handlers, None, &err);
-            break;
-        }
-        let delay = backoff.delay(policy, failures.max(1));
-        tokio::select! {
-            _ = stop.wait_for(|s| *s) => break,
-            _ = tokio::time::sleep(delay) => {}
         }
     }
-    tell(
-        &mut first,
-        Err(Error::new(
-            ErrorCode::Cancelled,
-            "the client stopped before connecting",
-        )),
-    );
-}
-
-fn tell(first: &mut First, outcome: Result<()>) {
-    if let Some(tx) = first.take() {
-        let _ = tx.try_send(outcome);
-    }
+    retry.finish(first);
 }
 
 /// A plain or TLS stream behind one type.
