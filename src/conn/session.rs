@@ -375,7 +375,7 @@ impl Session {
         let mut s = Stats {
             connections_total: 1,
             active_connections: u64::from(self.is_connected()),
-            queued_bytes: self.0.queue_bytes() as u64,
+            queued_bytes: self.queued_bytes(),
             ..Stats::default()
         };
         self.0.counters.add_to(&mut s);
@@ -403,6 +403,11 @@ impl Session {
 
     pub(crate) fn counters(&self) -> &Counters {
         &self.0.counters
+    }
+
+    /// Bytes queued and not yet written.
+    pub(crate) fn queued_bytes(&self) -> u64 {
+        self.0.queue_bytes() as u64
     }
 
     /// An opaque value owned by the user (the C ABI stores its per-session pointer here).

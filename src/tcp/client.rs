@@ -193,17 +193,11 @@ impl TcpClient {
 
     /// Counters over every connection this client made.
     pub fn stats(&self) -> Stats {
-        let mut stats = Stats {
-            connections_total: self.inner.connections.load(Ordering::Relaxed),
-            ..Stats::default()
-        };
+        // The current connection's own figures, plus those of the ended ones.
+        let current = self.inner.current.load();
+        let mut stats = current.as_deref().map(|s| s.stats()).unwrap_or_default();
+        stats.connections_total = self.inner.connections.load(Ordering::Relaxed);
         self.inner.retired.add_to(&mut stats);
-        if let Some(s) = self.inner.current.load().as_deref() {
-            let one = s.stats();
-            stats.active_connections = one.active_connections;
-            stats.queued_bytes = one.queued_bytes;
-            s.counters().add_to(&mut stats);
-        }
         stats
     }
 }

@@ -202,7 +202,7 @@ impl TcpServer {
         };
         s.retired.add_to(&mut stats);
         for session in s.live.values() {
-            stats.queued_bytes += session.stats().queued_bytes;
+            stats.queued_bytes += session.queued_bytes();
             session.counters().add_to(&mut stats);
         }
         stats.errors += self.inner.accept_errors.load(Ordering::Relaxed);

@@ -196,17 +196,11 @@ impl WsClient {
 
     /// Counters over every connection this client made.
     pub fn stats(&self) -> Stats {
-        let mut stats = Stats {
-            connections_total: self.inner.connections.load(Ordering::Relaxed),
-            ..Stats::default()
-        };
+        // The current connection's own figures, plus those of the ended ones.
+        let current = self.inner.current.load();
+        let mut stats = current.as_deref().map(|c| c.stats()).unwrap_or_default();
+        stats.connections_total = self.inner.connections.load(Ordering::Relaxed);
         self.inner.retired.add_to(&mut stats);
-        if let Some(c) = self.inner.current.load().as_deref() {
-            let one = c.stats();
-            stats.active_connections = one.active_connections;
-            stats.queued_bytes = one.queued_bytes;
-            c.counters().add_to(&mut stats);
-        }
         stats
     }
 }

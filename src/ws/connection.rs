@@ -212,7 +212,7 @@ impl WsConnection {
         let mut s = Stats {
             connections_total: 1,
             active_connections: u64::from(self.is_connected()),
-            queued_bytes: self.lock().bytes as u64,
+            queued_bytes: self.queued_bytes(),
             ..Stats::default()
         };
         self.0.counters.add_to(&mut s);
@@ -230,6 +230,11 @@ impl WsConnection {
 
     pub(crate) fn counters(&self) -> &Counters {
         &self.0.counters
+    }
+
+    /// Bytes queued and not yet written.
+    pub(crate) fn queued_bytes(&self) -> u64 {
+        self.lock().bytes as u64
     }
 
     fn lock(&self) -> MutexGuard<'_, Queue> {

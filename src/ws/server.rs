@@ -205,7 +205,7 @@ impl WsServer {
         };
         c.retired.add_to(&mut stats);
         for conn in c.live.values() {
-            stats.queued_bytes += conn.stats().queued_bytes;
+            stats.queued_bytes += conn.queued_bytes();
             conn.counters().add_to(&mut stats);
         }
         stats.errors += self.inner.errors.load(Ordering::Relaxed);
