@@ -179,6 +179,22 @@ impl Error {
         Error::new(ErrorCode::BindFailed, format!("bind {addr} failed: {err}"))
     }
 
+    /// A message over the size limit (`MessageTooLarge`).
+    pub(crate) fn too_large(len: usize, max: usize) -> Error {
+        Error::new(
+            ErrorCode::MessageTooLarge,
+            format!("message of {len} bytes exceeds max_message_size {max}"),
+        )
+    }
+
+    /// A send refused by a full queue (`SendQueueFull`).
+    pub(crate) fn queue_full(queued: usize, limit: usize) -> Error {
+        Error::new(
+            ErrorCode::SendQueueFull,
+            format!("send queue holds {queued} bytes; limit is {limit}"),
+        )
+    }
+
     /// Maps an I/O error on an established connection.
     pub(crate) fn io(err: &io::Error, what: &str) -> Error {
         let code = match err.kind() {

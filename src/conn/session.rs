@@ -442,13 +442,7 @@ impl Conn {
             ));
         }
         if self.framed() && len > self.opts.max_message_size.min(u32::MAX as usize) {
-            return Err(Error::new(
-                ErrorCode::MessageTooLarge,
-                format!(
-                    "message of {len} bytes exceeds max_message_size {}",
-                    self.opts.max_message_size
-                ),
-            ));
+            return Err(Error::too_large(len, self.opts.max_message_size));
         }
         Ok(())
     }
@@ -467,13 +461,7 @@ impl Conn {
             ));
         }
         if q.bytes > 0 && q.bytes + wire > self.opts.send_queue_limit {
-            return Err(Error::new(
-                ErrorCode::SendQueueFull,
-                format!(
-                    "send queue holds {} bytes; limit is {}",
-                    q.bytes, self.opts.send_queue_limit
-                ),
-            ));
+            return Err(Error::queue_full(q.bytes, self.opts.send_queue_limit));
         }
         let wake = if q.writer != Writer::Parked {
             msg.append_to(&mut q, framed);

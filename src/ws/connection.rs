@@ -243,13 +243,7 @@ impl WsConnection {
 
     fn enqueue(&self, message: Message, len: usize, counted: bool) -> Result<()> {
         if len > self.0.opts.max_message_size {
-            return Err(Error::new(
-                ErrorCode::MessageTooLarge,
-                format!(
-                    "message of {len} bytes exceeds max_message_size {}",
-                    self.0.opts.max_message_size
-                ),
-            ));
+            return Err(Error::too_large(len, self.0.opts.max_message_size));
         }
         {
             let mut q = self.lock();
@@ -260,13 +254,7 @@ impl WsConnection {
                 ));
             }
             if q.bytes > 0 && q.bytes + len > self.0.opts.send_queue_limit {
-                return Err(Error::new(
-                    ErrorCode::SendQueueFull,
-                    format!(
-                        "send queue holds {} bytes; limit is {}",
-                        q.bytes, self.0.opts.send_queue_limit
-                    ),
-                ));
+                return Err(Error::queue_full(q.bytes, self.0.opts.send_queue_limit));
             }
             q.messages.push_back(message);
             q.bytes += len;
