@@ -509,6 +509,8 @@ where
     let mut next_ping = opts.ping_interval.map(|p| Instant::now() + p);
     // When the last ping went out, and when its answer is due.
     let mut pong_due: Option<(Instant, Instant)> = None;
+    // Swapped with the queue's: the two deques' buffers are reused batch after batch.
+    let mut batch = VecDeque::new();
     loop {
         let timer = pong_due.map(|(_, due)| due).or(next_ping);
         let mut ping = false;
@@ -532,17 +534,17 @@ where
                 }
             }
         }
-        let (batch, bytes, close) = {
+        let (bytes, close) = {
             let mut q = conn.lock();
-            let batch: Vec<Message> = q.messages.drain(..).collect();
-            (batch, std::mem::take(&mut q.bytes), q.close.clone())
+            std::mem::swap(&mut q.messages, &mut batch);
+            (std::mem::take(&mut q.bytes), q.close.clone())
         };
         let closing = close.is_some();
         let work = async {
             if ping {
                 sink.feed(Message::Ping(Bytes::new())).await?;
             }
-            for m in batch {
+            for m in batch.drain(..) {
                 sink.feed(m).await?;
             }
             if let Some((code, reason)) = close {
