@@ -546,9 +546,13 @@ fn wss_echo_and_an_untrusted_server_is_refused() {
     assert_eq!(next_message(&rx), (big, false));
     client.send_text("över TLS").unwrap();
     assert_eq!(next_message(&rx), ("över TLS".as_bytes().to_vec(), true));
+    // Trusts another authority only: the server's certificate must be refused in the
+    // handshake (not for lack of any trust root at start).
+    let other_ca = certs::Pki::new().ca;
     let untrusting = WsClient::new(WsClientConfig {
         tls: Some(ClientTlsConfig {
             system_roots: false,
+            ca: mem(&other_ca),
             ..ClientTlsConfig::default()
         }),
         ..WsClientConfig::default()
