@@ -11,6 +11,9 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v objdump >/dev/null 2>&1 || missing+=(binutils)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ -f /usr/include/gtest/gtest.h ] || missing+=(libgtest-dev)
+# Python for the independent peers (WebSocket: the `websockets` package, in build/venv).
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

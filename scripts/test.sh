@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 export CARGO_TARGET_DIR="$PWD/build/cargo"
+bash scripts/venv.sh
 cargo test --release
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure -j2

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Creates build/venv with the Python packages the interop tests run as independent peers
+# (`websockets`). When the package index cannot be reached it says so and leaves no venv; the
+# tests that need it then skip with that reason.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+venv=build/venv
+packages=("websockets>=13,<16")
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import websockets' 2>/dev/null; then
+  exit 0
+fi
+mkdir -p build
+rm -rf "$venv"
+if ! python3 -m venv "$venv" >/dev/null; then
+  echo "venv.sh: cannot create $venv (python3-venv missing?); interop tests will skip" >&2
+  rm -rf "$venv"
+  exit 0
+fi
+if ! "$venv/bin/pip" install -q --disable-pip-version-check "${packages[@]}"; then
+  echo "venv.sh: cannot install ${packages[*]} (package index unreachable?); interop tests will skip" >&2
+  rm -rf "$venv"
+fi
+exit 0
