@@ -188,12 +188,13 @@ static counter g_restart_disconnected;
 static counter g_restart_echo;
 static uint8_t g_flood[16u << 20];
 
+static atomic_int g_restart_first_seen;
+
 static void restart_connected(void *ud, const ns_tcp_session *s) {
     (void)ud;
-    pthread_mutex_lock(&g_restart_connected.lock);
-    int first = g_restart_connected.count == 0;
-    pthread_mutex_unlock(&g_restart_connected.lock);
-    if (first) {
+    /* Claimed at entry: the new connection's callback may run on another thread before this
+     * one returns, and must not take itself for the first. */
+    if (atomic_exchange(&g_restart_first_seen, 1) == 0) {
         /* More than the socket buffers take: the rest stays queued in the old connection. */
         CHECK(ns_tcp_session_send(s, g_flood, sizeof g_flood) == NS_OK);
         CHECK(ns_tcp_client_stop(g_restarting) == NS_OK); /* inside: starts the stop only */
@@ -219,6 +220,7 @@ static void restart_from_callback(void) {
     counter_init(&g_restart_connected);
     counter_init(&g_restart_disconnected);
     counter_init(&g_restart_echo);
+    atomic_store(&g_restart_first_seen, 0);
     int listener = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t addr_len = sizeof addr;
