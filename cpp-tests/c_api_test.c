@@ -282,42 +282,53 @@ static void test_log_callback(void) {
 }
 
 static void test_tls_arguments(void) {
-    CHECK(ns_tls_server_set_certificate_files(NULL, "a", "b") == NS_ERR_INVALID_ARGUMENT);
-    CHECK(ns_tls_client_add_pin_sha256(NULL, "00") == NS_ERR_INVALID_ARGUMENT);
-    ns_tcp_server *server = ns_tls_server_new();
-    CHECK(ns_tls_server_set_certificate_files(server, NULL, "key.pem") == NS_ERR_INVALID_ARGUMENT);
-    CHECK(ns_tls_server_set_versions(server, 7) == NS_ERR_INVALID_ARGUMENT);
-    CHECK(ns_tls_server_set_handshake_timeout_ms(server, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tls_server_config_set_certificate_files(NULL, "a", "b") == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tls_client_config_add_pin_sha256(NULL, "00") == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_server_set_tls(NULL, NULL) == NS_ERR_INVALID_ARGUMENT);
+    ns_tls_server_config *tls = ns_tls_server_config_new();
+    CHECK(ns_tls_server_config_set_certificate_files(tls, NULL, "key.pem") == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tls_server_config_set_versions(tls, 7) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tls_server_config_set_handshake_timeout_ms(tls, 0) == NS_ERR_INVALID_ARGUMENT);
+    ns_tcp_server *server = ns_tcp_server_new();
+    CHECK(ns_tcp_server_set_tls(server, tls) == NS_OK);
     CHECK(ns_tcp_server_set_bind_address(server, "127.0.0.1") == NS_OK);
     CHECK(ns_tcp_server_start(server, 0) == NS_ERR_CERTIFICATE_ERROR); /* no certificate yet */
     CHECK(strstr(ns_last_error_message(), "certificate") != NULL);
-    CHECK(ns_tls_server_set_certificate_files(server, "/nonexistent/c.pem", "/nonexistent/k.pem") == NS_OK);
+    CHECK(ns_tls_server_config_set_certificate_files(tls, "/nonexistent/c.pem", "/nonexistent/k.pem") == NS_OK);
+    CHECK(ns_tcp_server_start(server, 0) == NS_ERR_CERTIFICATE_ERROR); /* the server has its own copy */
+    CHECK(strstr(ns_last_error_message(), "certificate") != NULL);
+    CHECK(ns_tcp_server_set_tls(server, tls) == NS_OK);
     CHECK(ns_tcp_server_start(server, 0) == NS_ERR_CERTIFICATE_ERROR);
     CHECK(strstr(ns_last_error_message(), "/nonexistent/c.pem") != NULL);
     CHECK(!ns_tcp_server_is_running(server));
     ns_tcp_server_free(server);
 
-    ns_tcp_client *client = ns_tls_client_new(true);
-    CHECK(ns_tls_client_add_pin_sha256(client, "not hex") == NS_ERR_INVALID_ARGUMENT);
-    CHECK(ns_tls_client_add_pin_sha256(client,
-                                       "86:98:95:BC:20:77:7D:5B:93:A4:B7:6B:AC:A1:17:11:AE:F6:07:75:BB:89:AA:E9:69:68:86:C8:EA:67:05:3B") == NS_OK);
-    CHECK(ns_tls_client_set_alpn(client, "h2, ns/1") == NS_OK);
-    CHECK(ns_tls_client_set_system_roots(client, false) == NS_OK);
+    ns_tls_client_config *ctls = ns_tls_client_config_new(true);
+    CHECK(ns_tls_client_config_add_pin_sha256(ctls, "not hex") == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tls_client_config_add_pin_sha256(ctls,
+                                              "86:98:95:BC:20:77:7D:5B:93:A4:B7:6B:AC:A1:17:11:AE:F6:07:75:BB:89:AA:E9:69:68:86:C8:EA:67:05:3B") == NS_OK);
+    CHECK(ns_tls_client_config_set_alpn(ctls, "h2, ns/1") == NS_OK);
+    CHECK(ns_tls_client_config_set_system_roots(ctls, false) == NS_OK);
+    ns_tcp_client *client = ns_tcp_client_new();
+    CHECK(ns_tcp_client_set_tls(client, ctls) == NS_OK);
+    ns_tls_client_config_free(ctls); /* the client keeps its copy */
     /* no roots at all: refused before connecting */
     CHECK(ns_tcp_client_start(client, "127.0.0.1", 9) == NS_ERR_CERTIFICATE_ERROR);
     CHECK(!ns_tcp_client_is_running(client));
     CHECK(ns_tcp_client_get_session(client) == NULL);
     ns_tcp_client_free(client);
 
-    /* A failed TLS setter changes nothing: on a plain TCP server it does not switch TLS on. */
+    /* A failed TLS setter changes nothing; NULL switches TLS off again. */
     char too_long[300];
     memset(too_long, 'p', sizeof too_long - 1);
     too_long[sizeof too_long - 1] = 0;
+    CHECK(ns_tls_server_config_set_alpn(tls, too_long) == NS_ERR_INVALID_ARGUMENT);
     ns_tcp_server *plain = ns_tcp_server_new();
-    CHECK(ns_tls_server_set_alpn(plain, too_long) == NS_ERR_INVALID_ARGUMENT);
-    CHECK(ns_tls_server_set_handshake_timeout_ms(plain, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_server_set_tls(plain, tls) == NS_OK);
+    CHECK(ns_tcp_server_set_tls(plain, NULL) == NS_OK);
+    ns_tls_server_config_free(tls);
     CHECK(ns_tcp_server_set_bind_address(plain, "127.0.0.1") == NS_OK);
-    CHECK(ns_tcp_server_start(plain, 0) == NS_OK); /* still plain TCP: no certificate needed */
+    CHECK(ns_tcp_server_start(plain, 0) == NS_OK); /* plain TCP: no certificate needed */
     ns_tcp_server_free(plain);
 }
 

@@ -99,6 +99,13 @@ typedef struct ns_tcp_client ns_tcp_client;
 // A TCP server. Create with `ns_tcp_server_new`, release with `ns_tcp_server_free`.
 typedef struct ns_tcp_server ns_tcp_server;
 
+// TLS settings of a client (trust roots, verification, SNI name, pins, client certificate,
+// ALPN, versions, handshake timeout).
+typedef struct ns_tls_client_config ns_tls_client_config;
+
+// TLS settings of a server (certificate, client CA, ALPN, versions, handshake timeout).
+typedef struct ns_tls_server_config ns_tls_server_config;
+
 // A UDP client. Create with `ns_udp_client_new`, release with `ns_udp_client_free`.
 typedef struct ns_udp_client ns_udp_client;
 
@@ -561,82 +568,109 @@ void *ns_tcp_session_get_user_data(const ns_tcp_session *session);
 // Counters of this session (see `ns_stats`).
 ns_result ns_tcp_session_get_stats(const ns_tcp_session *session, struct ns_stats *out);
 
-// Creates a stopped TLS server (an `ns_tcp_server` with TLS on). Set its certificate before
-// `ns_tcp_server_start`, which otherwise fails with -606. Release with `ns_tcp_server_free`.
-struct ns_tcp_server *ns_tls_server_new(void);
+// Creates a TLS server configuration: no certificate yet, TLS 1.2 and 1.3, 10 s handshake.
+// Fill it with the `ns_tls_server_config_set_*` setters and hand it to
+// `ns_tcp_server_set_tls` or `ns_ws_server_set_tls`, which copy it: it may then be changed
+// for another object or freed. Release with `ns_tls_server_config_free`.
+struct ns_tls_server_config *ns_tls_server_config_new(void);
+
+// Releases a configuration from `ns_tls_server_config_new` (NULL is a no-op). Objects it
+// was handed to keep their copy.
+void ns_tls_server_config_free(struct ns_tls_server_config *config);
+
+// Turns TLS on for a TCP server with a copy of `config`, or off with NULL. Before start
+// (else -661). The certificate is read at start: none or an unusable one → start fails
+// with -606 naming it.
+ns_result ns_tcp_server_set_tls(struct ns_tcp_server *server,
+                                const struct ns_tls_server_config *config);
 
 // Certificate chain (leaf first) and private key (PKCS#8, PKCS#1 or SEC1), PEM files. They
 // are read at start: a missing or malformed file makes start fail with -606 naming it.
-ns_result ns_tls_server_set_certificate_files(struct ns_tcp_server *server,
-                                              const char *cert_chain_path,
-                                              const char *key_path);
+ns_result ns_tls_server_config_set_certificate_files(struct ns_tls_server_config *config,
+                                                     const char *cert_chain_path,
+                                                     const char *key_path);
 
-// Like `ns_tls_server_set_certificate_files` with the PEM text itself (copied).
-ns_result ns_tls_server_set_certificate_pem(struct ns_tcp_server *server,
-                                            const char *cert_chain_pem,
-                                            const char *key_pem);
+// Like `ns_tls_server_config_set_certificate_files` with the PEM text itself (copied).
+ns_result ns_tls_server_config_set_certificate_pem(struct ns_tls_server_config *config,
+                                                   const char *cert_chain_pem,
+                                                   const char *key_pem);
 
 // Mutual TLS: client certificates must chain to the CAs in this PEM file; with `require`
 // false, clients without a certificate are still accepted.
-ns_result ns_tls_server_set_client_ca_file(struct ns_tcp_server *server,
-                                           const char *ca_path,
-                                           bool require);
+ns_result ns_tls_server_config_set_client_ca_file(struct ns_tls_server_config *config,
+                                                  const char *ca_path,
+                                                  bool require);
 
-// Like `ns_tls_server_set_client_ca_file` with the PEM text itself.
-ns_result ns_tls_server_set_client_ca_pem(struct ns_tcp_server *server,
-                                          const char *ca_pem,
-                                          bool require);
+// Like `ns_tls_server_config_set_client_ca_file` with the PEM text itself.
+ns_result ns_tls_server_config_set_client_ca_pem(struct ns_tls_server_config *config,
+                                                 const char *ca_pem,
+                                                 bool require);
 
 // ALPN protocols in preference order, comma-separated ("h2,http/1.1"); "" for none.
-ns_result ns_tls_server_set_alpn(struct ns_tcp_server *server, const char *protocols);
+ns_result ns_tls_server_config_set_alpn(struct ns_tls_server_config *config, const char *protocols);
 
 // NS_TLS_VERSIONS_1_2_AND_1_3 (default), NS_TLS_VERSIONS_1_3_ONLY or NS_TLS_VERSIONS_1_2_ONLY.
-ns_result ns_tls_server_set_versions(struct ns_tcp_server *server, int32_t tls_versions);
+ns_result ns_tls_server_config_set_versions(struct ns_tls_server_config *config,
+                                            int32_t tls_versions);
 
 // Time allowed for a client's handshake (default 10000 ms; > 0); exceeded → error -602.
-ns_result ns_tls_server_set_handshake_timeout_ms(struct ns_tcp_server *server, uint64_t ms);
+ns_result ns_tls_server_config_set_handshake_timeout_ms(struct ns_tls_server_config *config,
+                                                        uint64_t ms);
 
-// Creates a stopped TLS client (an `ns_tcp_client` with TLS on) that trusts the system roots.
-// With `verify_cert` false any server certificate is accepted (a warning is logged at each
-// start). Release with `ns_tcp_client_free`. `ns_tcp_client_start_wait` returns after the
-// handshake, like the original's `start_client`.
-struct ns_tcp_client *ns_tls_client_new(bool verify_cert);
+// Creates a TLS client configuration that trusts the system roots. With `verify_cert` false
+// any server certificate is accepted (a warning is logged at each start). Hand it to
+// `ns_tcp_client_set_tls` or `ns_ws_client_set_tls` (copied); release with
+// `ns_tls_client_config_free`.
+struct ns_tls_client_config *ns_tls_client_config_new(bool verify_cert);
+
+// Releases a configuration from `ns_tls_client_config_new` (NULL is a no-op).
+void ns_tls_client_config_free(struct ns_tls_client_config *config);
+
+// Turns TLS on for a TCP client with a copy of `config`, or off with NULL. Before start
+// (else -664). `ns_tcp_client_start_wait` then returns after the handshake, like the
+// original's `start_client`.
+ns_result ns_tcp_client_set_tls(struct ns_tcp_client *client,
+                                const struct ns_tls_client_config *config);
 
 // Also trust the CA certificates in this PEM file.
-ns_result ns_tls_client_set_ca_file(struct ns_tcp_client *client, const char *ca_path);
+ns_result ns_tls_client_config_set_ca_file(struct ns_tls_client_config *config,
+                                           const char *ca_path);
 
 // Also trust the CA certificates in this PEM text.
-ns_result ns_tls_client_set_ca_pem(struct ns_tcp_client *client, const char *ca_pem);
+ns_result ns_tls_client_config_set_ca_pem(struct ns_tls_client_config *config, const char *ca_pem);
 
 // Trust the system roots (/etc/ssl/certs on Debian) (default true).
-ns_result ns_tls_client_set_system_roots(struct ns_tcp_client *client, bool enabled);
+ns_result ns_tls_client_config_set_system_roots(struct ns_tls_client_config *config, bool enabled);
 
 // Name to verify and send as SNI instead of the host given to start; NULL restores that.
-ns_result ns_tls_client_set_server_name(struct ns_tcp_client *client, const char *name);
+ns_result ns_tls_client_config_set_server_name(struct ns_tls_client_config *config,
+                                               const char *name);
 
 // Pins the server certificate: the SHA-256 of the whole DER leaf certificate as 64 hex digits
 // (':' allowed), as `openssl x509 -noout -fingerprint -sha256` prints it. Several pins may be
 // added; the leaf must match one, on top of the normal verification.
-ns_result ns_tls_client_add_pin_sha256(struct ns_tcp_client *client, const char *hex);
+ns_result ns_tls_client_config_add_pin_sha256(struct ns_tls_client_config *config, const char *hex);
 
 // Client certificate chain and key for mutual TLS, PEM files (read at start).
-ns_result ns_tls_client_set_certificate_files(struct ns_tcp_client *client,
-                                              const char *cert_chain_path,
-                                              const char *key_path);
+ns_result ns_tls_client_config_set_certificate_files(struct ns_tls_client_config *config,
+                                                     const char *cert_chain_path,
+                                                     const char *key_path);
 
-// Like `ns_tls_client_set_certificate_files` with the PEM text itself.
-ns_result ns_tls_client_set_certificate_pem(struct ns_tcp_client *client,
-                                            const char *cert_chain_pem,
-                                            const char *key_pem);
+// Like `ns_tls_client_config_set_certificate_files` with the PEM text itself.
+ns_result ns_tls_client_config_set_certificate_pem(struct ns_tls_client_config *config,
+                                                   const char *cert_chain_pem,
+                                                   const char *key_pem);
 
 // ALPN protocols offered, comma-separated; "" for none.
-ns_result ns_tls_client_set_alpn(struct ns_tcp_client *client, const char *protocols);
+ns_result ns_tls_client_config_set_alpn(struct ns_tls_client_config *config, const char *protocols);
 
 // NS_TLS_VERSIONS_1_2_AND_1_3 (default), NS_TLS_VERSIONS_1_3_ONLY or NS_TLS_VERSIONS_1_2_ONLY.
-ns_result ns_tls_client_set_versions(struct ns_tcp_client *client, int32_t tls_versions);
+ns_result ns_tls_client_config_set_versions(struct ns_tls_client_config *config,
+                                            int32_t tls_versions);
 
 // Time allowed for the handshake (default 10000 ms; > 0); exceeded → -602.
-ns_result ns_tls_client_set_handshake_timeout_ms(struct ns_tcp_client *client, uint64_t ms);
+ns_result ns_tls_client_config_set_handshake_timeout_ms(struct ns_tls_client_config *config,
+                                                        uint64_t ms);
 
 // Creates a stopped UDP server (bind 0.0.0.0 by default). Release with `ns_udp_server_free`.
 struct ns_udp_server *ns_udp_server_new(void);

@@ -112,7 +112,7 @@ public:
     void set_error_callback(error_callback_t cb) { set(core_->on_error, std::move(cb)); }
 
 protected:
-    /// For TLS clients: takes ownership of `handle` (from ns_tcp_client_new or ns_tls_client_new);
+    /// For TLS clients: takes ownership of `handle` (from ns_tcp_client_new);
     /// with `wait_for_handshake`, start_client() returns after the first connection attempt.
     messaging_client(std::string_view client_id, const client_options& options, ns_tcp_client* handle,
                      bool wait_for_handshake = false)

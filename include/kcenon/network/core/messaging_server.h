@@ -105,7 +105,7 @@ public:
     }
 
 protected:
-    /// For TLS servers: takes ownership of `handle` (from ns_tcp_server_new or ns_tls_server_new).
+    /// For TLS servers: takes ownership of `handle` (from ns_tcp_server_new).
     messaging_server(const std::string& server_id, const server_options& options, ns_tcp_server* handle)
         : handle_(handle), core_(std::make_shared<core_state>()) {
         core_->server_id = server_id;

@@ -18,8 +18,8 @@ public:
         : secure_messaging_client(client_id, verifying(verify_cert)) {}
 
     secure_messaging_client(std::string_view client_id, const tls_client_options& options)
-        : messaging_client(client_id, options, ns_tls_client_new(options.verify_cert), true) {
-        remember(detail::apply_tls(handle(), options));
+        : messaging_client(client_id, options, ns_tcp_client_new(), true) {
+        remember(detail::apply_tls(handle(), options, ns_tcp_client_set_tls));
     }
 
     // start_client() (inherited, also through a messaging_client&) connects and runs the

@@ -19,8 +19,8 @@ public:
         : secure_messaging_server(server_id, files(cert_file, key_file)) {}
 
     secure_messaging_server(std::string_view server_id, const tls_server_options& options)
-        : messaging_server(std::string(server_id), options, ns_tls_server_new()) {
-        remember(detail::apply_tls(handle(), options));
+        : messaging_server(std::string(server_id), options, ns_tcp_server_new()) {
+        remember(detail::apply_tls(handle(), options, ns_tcp_server_set_tls));
     }
 
 private:
