@@ -93,6 +93,10 @@
 // Cheap to clone; every clone refers to the same connection.
 typedef struct Session Session;
 
+// A WebSocket connection: on a server one accepted client, on a client its connection.
+// Cheap to clone; every clone refers to the same connection.
+typedef struct WsConnection WsConnection;
+
 // A TCP client. Create with `ns_tcp_client_new`, release with `ns_tcp_client_free`.
 typedef struct ns_tcp_client ns_tcp_client;
 
@@ -111,6 +115,12 @@ typedef struct ns_udp_client ns_udp_client;
 
 // A UDP server. Create with `ns_udp_server_new`, release with `ns_udp_server_free`.
 typedef struct ns_udp_server ns_udp_server;
+
+// A WebSocket client. Create with `ns_ws_client_new`, release with `ns_ws_client_free`.
+typedef struct ns_ws_client ns_ws_client;
+
+// A WebSocket server. Create with `ns_ws_server_new`, release with `ns_ws_server_free`.
+typedef struct ns_ws_server ns_ws_server;
 
 // 0 on success, a negative `NS_ERR_*` code otherwise.
 typedef int32_t ns_result;
@@ -172,6 +182,38 @@ typedef void (*ns_udp_receive_fn)(void *user_data,
 
 // An error, e.g. -601 when an earlier datagram met ICMP "port unreachable" (client).
 typedef void (*ns_udp_error_fn)(void *user_data, ns_result code, const char *message);
+
+// One WebSocket connection. Callbacks receive a borrowed `const ns_ws_connection *` (valid
+// during the call; never pass it to `ns_ws_connection_release`); `ns_ws_connection_retain`,
+// `ns_ws_server_get_connection` and `ns_ws_client_get_connection` return owned handles to
+// release with `ns_ws_connection_release`.
+typedef struct WsConnection ns_ws_connection;
+
+// A connection (borrowed) was established, after the opening handshake.
+typedef void (*ns_ws_connection_fn)(void *user_data, const ns_ws_connection *connection);
+
+// A whole message (fragments reassembled): `len` bytes at `data` (valid during the call),
+// text (valid UTF-8, not NUL-terminated) when `is_text`, else binary.
+typedef void (*ns_ws_message_fn)(void *user_data,
+                                 const ns_ws_connection *connection,
+                                 const uint8_t *data,
+                                 size_t len,
+                                 bool is_text);
+
+// The connection ended, last, once: the close code (sent by the peer, or 1005 when its close
+// frame had none, 1006 when the connection ended without a close handshake) and the reason
+// (NUL-terminated UTF-8, "" when none).
+typedef void (*ns_ws_close_fn)(void *user_data,
+                               const ns_ws_connection *connection,
+                               uint16_t code,
+                               const char *reason);
+
+// An error; `connection` is NULL for errors of no connection (refused handshake, failed
+// connect, limit reached).
+typedef void (*ns_ws_error_fn)(void *user_data,
+                               const ns_ws_connection *connection,
+                               ns_result code,
+                               const char *message);
 
 
 
@@ -823,6 +865,348 @@ bool ns_udp_client_is_running(const struct ns_udp_client *client);
 
 // Datagrams (messages_*) and bytes in/out, errors, dropped.
 ns_result ns_udp_client_get_stats(const struct ns_udp_client *client, struct ns_stats *out);
+
+// Creates a stopped client: path "/", 10 s connect timeout, no reconnect, messages up to
+// 10 MiB, a ping every 30 s with a 10 s pong deadline. Release with `ns_ws_client_free`.
+struct ns_ws_client *ns_ws_client_new(void);
+
+// Stops the client (as `ns_ws_client_stop`) and releases it. Exclusive, and waits, as
+// `ns_tcp_client_free`. NULL is a no-op.
+void ns_ws_client_free(struct ns_ws_client *client);
+
+// Request path (default "/", must start with '/'). Before start (else -664); same for every
+// setter below.
+ns_result ns_ws_client_set_path(struct ns_ws_client *client, const char *path);
+
+// Extra request headers (e.g. Authorization), `count` name/value pairs sent in this order;
+// 0 clears them. -1 for a name or value HTTP does not allow.
+ns_result ns_ws_client_set_headers(struct ns_ws_client *client,
+                                   const char *const *names,
+                                   const char *const *values,
+                                   size_t count);
+
+// Subprotocols to ask for (Sec-WebSocket-Protocol), `count` names; read the server's choice
+// with `ns_ws_connection_subprotocol`.
+ns_result ns_ws_client_set_subprotocols(struct ns_ws_client *client,
+                                        const char *const *names,
+                                        size_t count);
+
+// Origin header to send; NULL for none (default).
+ns_result ns_ws_client_set_origin(struct ns_ws_client *client, const char *origin);
+
+// Resolve, connect, TLS and the opening handshake must finish within this (default 10000 ms;
+// > 0); exceeded → -602.
+ns_result ns_ws_client_set_connect_timeout_ms(struct ns_ws_client *client, uint64_t ms);
+
+// Automatic reconnect, as `ns_tcp_client_set_reconnect` (default off).
+ns_result ns_ws_client_set_reconnect(struct ns_ws_client *client,
+                                     bool enabled,
+                                     uint64_t initial_delay_ms,
+                                     uint64_t max_delay_ms,
+                                     uint32_t max_attempts,
+                                     uint32_t jitter_percent);
+
+// See `ns_ws_server_set_max_message_size`.
+ns_result ns_ws_client_set_max_message_size(struct ns_ws_client *client, size_t bytes);
+
+// See `ns_ws_server_set_send_queue_limit`.
+ns_result ns_ws_client_set_send_queue_limit(struct ns_ws_client *client, size_t bytes);
+
+// See `ns_ws_server_set_keepalive`.
+ns_result ns_ws_client_set_keepalive(struct ns_ws_client *client,
+                                     uint64_t ping_interval_ms,
+                                     uint64_t pong_timeout_ms);
+
+// See `ns_ws_server_set_close_timeout_ms`.
+ns_result ns_ws_client_set_close_timeout_ms(struct ns_ws_client *client, uint64_t ms);
+
+// TCP_NODELAY (default true).
+ns_result ns_ws_client_set_no_delay(struct ns_ws_client *client, bool enabled);
+
+// wss://: TLS with a copy of `config` (see `ns_tls_client_config_new`), or plain ws:// with
+// NULL (default).
+ns_result ns_ws_client_set_tls(struct ns_ws_client *client,
+                               const struct ns_tls_client_config *config);
+
+// Called when a connection is established (after the opening handshake), before any message.
+// `free_user_data` as for the server setters; same for the three setters below.
+ns_result ns_ws_client_set_connected_callback(struct ns_ws_client *client,
+                                              ns_ws_connection_fn callback,
+                                              void *user_data,
+                                              ns_free_fn free_user_data);
+
+// Called with each whole message.
+ns_result ns_ws_client_set_message_callback(struct ns_ws_client *client,
+                                            ns_ws_message_fn callback,
+                                            void *user_data,
+                                            ns_free_fn free_user_data);
+
+// Called exactly once per connection that was reported connected, last, with the close code
+// and reason.
+ns_result ns_ws_client_set_close_callback(struct ns_ws_client *client,
+                                          ns_ws_close_fn callback,
+                                          void *user_data,
+                                          ns_free_fn free_user_data);
+
+// Called on errors: connect failures (-600/-601/-602/-607, connection NULL), an upgrade the
+// server refused (-601 naming the HTTP status), a malformed handshake answer (-644), protocol violations, keep-alive timeouts, reconnect attempts
+// exhausted (-604).
+ns_result ns_ws_client_set_error_callback(struct ns_ws_client *client,
+                                          ns_ws_error_fn callback,
+                                          void *user_data,
+                                          ns_free_fn free_user_data);
+
+// Starts connecting to ws://host:port/path (wss:// with TLS) and returns at once; the
+// connected or error callback follows. -1 for NULL/empty host or port 0; -607 malformed host;
+// -664 already running; -606 unusable TLS material.
+ns_result ns_ws_client_start(struct ns_ws_client *client, const char *host, uint16_t port);
+
+// Like `ns_ws_client_start`, but returns once the first attempt (connect, TLS, opening
+// handshake) succeeded or failed, with its code. Inside a callback it does not wait.
+ns_result ns_ws_client_start_wait(struct ns_ws_client *client, const char *host, uint16_t port);
+
+// Stops reconnecting and closes the connection with 1000. Waits as `ns_tcp_client_stop`.
+// Not running → 0.
+ns_result ns_ws_client_stop(struct ns_ws_client *client);
+
+// Blocks until the client is stopped, as `ns_tcp_client_wait_for_stop`.
+ns_result ns_ws_client_wait_for_stop(const struct ns_ws_client *client);
+
+// True between start and stop (including while connecting or waiting to reconnect).
+bool ns_ws_client_is_running(const struct ns_ws_client *client);
+
+// True while a connection is open (not closing).
+bool ns_ws_client_is_connected(const struct ns_ws_client *client);
+
+// A new owned handle to the current connection (release with `ns_ws_connection_release`), or
+// NULL when not connected.
+ns_ws_connection *ns_ws_client_get_connection(const struct ns_ws_client *client);
+
+// Queues a text message (`len` bytes of UTF-8, not NUL-terminated; else -1). -603 when not
+// connected; others as `ns_ws_connection_send_text`.
+ns_result ns_ws_client_send_text(const struct ns_ws_client *client,
+                                 const uint8_t *data,
+                                 size_t len);
+
+// Queues a binary message (empty allowed). -603 when not connected.
+ns_result ns_ws_client_send_binary(const struct ns_ws_client *client,
+                                   const uint8_t *data,
+                                   size_t len);
+
+// Queues a ping with up to 125 bytes of payload. -603 when not connected.
+ns_result ns_ws_client_send_ping(const struct ns_ws_client *client,
+                                 const uint8_t *data,
+                                 size_t len);
+
+// Starts the close handshake with `code` and `reason` (NULL for none); see
+// `ns_ws_connection_close`. The client then stops unless reconnect is on. -603 when not
+// connected.
+ns_result ns_ws_client_close(const struct ns_ws_client *client,
+                             uint16_t code,
+                             const char *reason_text);
+
+// Counters over every connection this client made.
+ns_result ns_ws_client_get_stats(const struct ns_ws_client *client, struct ns_stats *out);
+
+// Returns a new owned handle to `connection` (e.g. to keep one from a callback), or NULL when
+// `connection` is NULL. Release it with `ns_ws_connection_release`.
+ns_ws_connection *ns_ws_connection_retain(const ns_ws_connection *connection);
+
+// Releases an owned handle (NULL is a no-op). Never pass the borrowed pointer a callback
+// received.
+void ns_ws_connection_release(ns_ws_connection *connection);
+
+// Process-unique id of the connection (never reused); 0 for NULL.
+uint64_t ns_ws_connection_id(const ns_ws_connection *connection);
+
+// Queues a text message (`len` bytes of UTF-8, not NUL-terminated; else -1). -603 closed or
+// closing; -642 over max_message_size; -643 send queue full.
+ns_result ns_ws_connection_send_text(const ns_ws_connection *connection,
+                                     const uint8_t *data,
+                                     size_t len);
+
+// Queues a binary message (empty allowed); errors as `ns_ws_connection_send_text`.
+ns_result ns_ws_connection_send_binary(const ns_ws_connection *connection,
+                                       const uint8_t *data,
+                                       size_t len);
+
+// Queues a ping with up to 125 bytes of payload (more → -1); the peer's pong counts as
+// proof of life for the keep-alive.
+ns_result ns_ws_connection_send_ping(const ns_ws_connection *connection,
+                                     const uint8_t *data,
+                                     size_t len);
+
+// Starts the close handshake after what is queued, with `code` (1000–1003, 1007–1014 or
+// 3000–4999) and `reason` (NULL for none; at most 123 bytes of UTF-8), else -1. The close
+// callback follows once the peer answered or the close timeout passed. Already closing → 0.
+// Safe inside any callback.
+ns_result ns_ws_connection_close(const ns_ws_connection *connection,
+                                 uint16_t code,
+                                 const char *reason_text);
+
+// True until the connection starts closing; false for NULL.
+bool ns_ws_connection_is_connected(const ns_ws_connection *connection);
+
+// Writes the peer's IP address (NUL-terminated) into `buf` of `buf_len` bytes (46 suffice)
+// and its port into `*port` (may be NULL). -1 for NULL arguments or a buffer too small.
+ns_result ns_ws_connection_remote_endpoint(const ns_ws_connection *connection,
+                                           char *buf,
+                                           size_t buf_len,
+                                           uint16_t *port);
+
+// Writes the request path of the opening handshake (NUL-terminated) into `buf` of `buf_len`
+// bytes. -1 for NULL arguments or a buffer too small.
+ns_result ns_ws_connection_path(const ns_ws_connection *connection, char *buf, size_t buf_len);
+
+// Writes the negotiated subprotocol ("" when none), NUL-terminated, into `buf` of `buf_len`
+// bytes. -1 for NULL arguments or a buffer too small.
+ns_result ns_ws_connection_subprotocol(const ns_ws_connection *connection,
+                                       char *buf,
+                                       size_t buf_len);
+
+// Attaches an opaque pointer to the connection (shared by every handle of it).
+ns_result ns_ws_connection_set_user_data(const ns_ws_connection *connection, void *user_data);
+
+// The pointer set by `ns_ws_connection_set_user_data`, or NULL.
+void *ns_ws_connection_get_user_data(const ns_ws_connection *connection);
+
+// Counters of this connection (see `ns_stats`).
+ns_result ns_ws_connection_get_stats(const ns_ws_connection *connection, struct ns_stats *out);
+
+// Creates a stopped server: bind 0.0.0.0, path "/", 1000 connections, messages up to
+// 10 MiB, 8 MiB send queue per connection, a ping every 30 s with a 10 s pong deadline.
+// Release with `ns_ws_server_free`.
+struct ns_ws_server *ns_ws_server_new(void);
+
+// Stops the server (as `ns_ws_server_stop`) and releases it. Exclusive, and waits, as
+// `ns_tcp_server_free`. NULL is a no-op.
+void ns_ws_server_free(struct ns_ws_server *server);
+
+// Address to bind, e.g. "127.0.0.1", "::1", "::" (default "0.0.0.0"). Before start (else
+// -661); same for every setter below.
+ns_result ns_ws_server_set_bind_address(struct ns_ws_server *server, const char *address);
+
+// The request path that upgrades (default "/", must start with '/'); any other path gets
+// HTTP 404 and no upgrade.
+ns_result ns_ws_server_set_path(struct ns_ws_server *server, const char *path);
+
+// Open connections beyond this (> 0, default 1000) get HTTP 503 and are counted in
+// `connections_rejected`.
+ns_result ns_ws_server_set_max_connections(struct ns_ws_server *server, size_t max);
+
+// Subprotocols offered, in preference order (`count` names; 0 for none, the default). When
+// set, a client must ask for one of them (else HTTP 400); the choice is read with
+// `ns_ws_connection_subprotocol`.
+ns_result ns_ws_server_set_subprotocols(struct ns_ws_server *server,
+                                        const char *const *names,
+                                        size_t count);
+
+// Allowed `Origin` header values (`count`; 0, the default, allows any and requests without
+// one); other origins get HTTP 403.
+ns_result ns_ws_server_set_allowed_origins(struct ns_ws_server *server,
+                                           const char *const *origins,
+                                           size_t count);
+
+// Time for a client's TLS and HTTP opening handshakes (default 10000 ms; > 0); exceeded → the
+// connection is dropped and the error callback gets -602.
+ns_result ns_ws_server_set_handshake_timeout_ms(struct ns_ws_server *server, uint64_t ms);
+
+// Largest message (and frame) accepted, > 0 (default 10 MiB): a larger one closes the
+// connection with 1009; larger sends fail with -642.
+ns_result ns_ws_server_set_max_message_size(struct ns_ws_server *server, size_t bytes);
+
+// Bytes queued per connection beyond which a send fails with -643 (> 0, default 8 MiB).
+ns_result ns_ws_server_set_send_queue_limit(struct ns_ws_server *server, size_t bytes);
+
+// Keep-alive: a ping after `ping_interval_ms` without one (0 = never; default 30000); a peer
+// that answers none within `pong_timeout_ms` (> 0, default 10000) is dropped and reported
+// closed with 1006 (error callback -602).
+ns_result ns_ws_server_set_keepalive(struct ns_ws_server *server,
+                                     uint64_t ping_interval_ms,
+                                     uint64_t pong_timeout_ms);
+
+// After our close frame, how long to wait for the peer's (> 0, default 5000 ms).
+ns_result ns_ws_server_set_close_timeout_ms(struct ns_ws_server *server, uint64_t ms);
+
+// TCP_NODELAY on accepted connections (default true).
+ns_result ns_ws_server_set_no_delay(struct ns_ws_server *server, bool enabled);
+
+// wss://: TLS with a copy of `config` (see `ns_tls_server_config_new`), or plain ws:// with
+// NULL (default).
+ns_result ns_ws_server_set_tls(struct ns_ws_server *server,
+                               const struct ns_tls_server_config *config);
+
+// Called once per connection after the opening handshake, before any message.
+// `free_user_data` (may be NULL) runs on `user_data` when the callback is replaced or the
+// server freed and no call runs; when this call fails it is not called. Any time, also while
+// running. Same for the three setters below.
+ns_result ns_ws_server_set_connection_callback(struct ns_ws_server *server,
+                                               ns_ws_connection_fn callback,
+                                               void *user_data,
+                                               ns_free_fn free_user_data);
+
+// Called with each whole message.
+ns_result ns_ws_server_set_message_callback(struct ns_ws_server *server,
+                                            ns_ws_message_fn callback,
+                                            void *user_data,
+                                            ns_free_fn free_user_data);
+
+// Called exactly once per connection that was reported connected, last, with the close code
+// and reason.
+ns_result ns_ws_server_set_close_callback(struct ns_ws_server *server,
+                                          ns_ws_close_fn callback,
+                                          void *user_data,
+                                          ns_free_fn free_user_data);
+
+// Called on errors: refused handshakes (connection NULL), protocol violations (-644, then
+// closed with 1002/1007), oversized messages (-642, closed with 1009), keep-alive timeouts
+// (-602), over the connection limit (-623, connection NULL).
+ns_result ns_ws_server_set_error_callback(struct ns_ws_server *server,
+                                          ns_ws_error_fn callback,
+                                          void *user_data,
+                                          ns_free_fn free_user_data);
+
+// Binds the bind address on `port` (0 = any free port; read it with `ns_ws_server_port`)
+// and starts accepting. -661 when running; -662 address in use or not permitted; -607 bad
+// bind address; -606 unusable TLS certificate.
+ns_result ns_ws_server_start(struct ns_ws_server *server, uint16_t port);
+
+// Writes the bound port into `*port`. -660 when not running.
+ns_result ns_ws_server_port(const struct ns_ws_server *server, uint16_t *port);
+
+// Stops accepting and closes every connection with 1001 (going away). Waits as
+// `ns_tcp_server_stop`. Not running → 0.
+ns_result ns_ws_server_stop(struct ns_ws_server *server);
+
+// Blocks until the server is stopped, as `ns_tcp_server_wait_for_stop`.
+ns_result ns_ws_server_wait_for_stop(const struct ns_ws_server *server);
+
+// True between a successful start and stop.
+bool ns_ws_server_is_running(const struct ns_ws_server *server);
+
+// Number of open connections (0 for NULL).
+size_t ns_ws_server_connection_count(const struct ns_ws_server *server);
+
+// A new owned handle to the open connection with `id` (see `ns_ws_connection_id`), or NULL
+// when there is none. Release it with `ns_ws_connection_release`.
+ns_ws_connection *ns_ws_server_get_connection(const struct ns_ws_server *server, uint64_t id);
+
+// Queues a text message (`len` bytes of UTF-8, not NUL-terminated; else -1) to every open
+// connection; `*delivered` (may be NULL) gets how many accepted it (a full or closing one
+// does not).
+ns_result ns_ws_server_broadcast_text(const struct ns_ws_server *server,
+                                      const uint8_t *data,
+                                      size_t len,
+                                      size_t *delivered);
+
+// Queues a binary message to every open connection; see `ns_ws_server_broadcast_text`.
+ns_result ns_ws_server_broadcast_binary(const struct ns_ws_server *server,
+                                        const uint8_t *data,
+                                        size_t len,
+                                        size_t *delivered);
+
+// Counters over every connection of this server, past and present.
+ns_result ns_ws_server_get_stats(const struct ns_ws_server *server, struct ns_stats *out);
 
 #ifdef __cplusplus
 }  // extern "C"

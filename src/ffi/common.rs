@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{invalid, ns_free_fn, UserData};
+use super::{invalid, ns_free_fn, string, UserData};
+use crate::conn::client::ReconnectPolicy;
 use crate::conn::Stats;
 use crate::error::Result;
 
@@ -84,6 +85,50 @@ pub(crate) fn positive(n: usize, what: &str) -> Result<usize> {
     } else {
         Ok(n)
     }
+}
+
+/// The reconnect policy of the `*_set_reconnect` functions; None when disabled.
+pub(crate) fn reconnect_policy(
+    enabled: bool,
+    initial_delay_ms: u64,
+    max_delay_ms: u64,
+    max_attempts: u32,
+    jitter_percent: u32,
+) -> Result<Option<ReconnectPolicy>> {
+    if !enabled {
+        return Ok(None);
+    }
+    if initial_delay_ms == 0 || max_delay_ms < initial_delay_ms || jitter_percent > 100 {
+        return Err(invalid(
+            "need 0 < initial_delay_ms <= max_delay_ms and jitter_percent <= 100",
+        ));
+    }
+    Ok(Some(ReconnectPolicy {
+        initial_delay: Duration::from_millis(initial_delay_ms),
+        max_delay: Duration::from_millis(max_delay_ms),
+        max_attempts,
+        jitter: f64::from(jitter_percent) / 100.0,
+    }))
+}
+
+/// Copies `count` NUL-terminated UTF-8 strings; NULL `items` is allowed for count 0.
+pub(crate) fn strings(
+    items: *const *const c_char,
+    count: usize,
+    what: &str,
+) -> Result<Vec<String>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if items.is_null() {
+        return Err(invalid(&format!("{what} is NULL")));
+    }
+    // SAFETY: the caller guarantees `items` points to `count` string pointers.
+    let items = unsafe { std::slice::from_raw_parts(items, count) };
+    items
+        .iter()
+        .map(|&p| string(p, what).map(str::to_string))
+        .collect()
 }
 
 pub(crate) fn millis(ms: u64) -> Option<Duration> {

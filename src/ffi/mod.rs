@@ -16,11 +16,13 @@ pub(crate) mod common;
 mod tcp;
 mod tls;
 mod udp;
+mod ws;
 
 pub use common::ns_stats;
 pub use tcp::*;
 pub use tls::*;
 pub use udp::*;
+pub use ws::*;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

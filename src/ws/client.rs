@@ -326,11 +326,8 @@ async fn establish(target: &Target) -> Result<(Ws, Option<String>, SocketAddr, S
     if let Some(origin) = &config.origin {
         extra.push(("Origin".to_string(), origin.clone()));
     }
-    for (name, value) in extra {
-        let name = HeaderName::try_from(name.as_str())
-            .map_err(|_| bad(format!("'{name}' is not a valid header name")))?;
-        let value = HeaderValue::try_from(value.as_str())
-            .map_err(|_| bad(format!("the value of header {name} is not valid")))?;
+    for (name, value) in &extra {
+        let (name, value) = header(name, value)?;
         headers.append(name, value);
     }
     let handshake =
@@ -368,4 +365,22 @@ async fn establish(target: &Target) -> Result<(Ws, Option<String>, SocketAddr, S
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     Ok((ws, subprotocol, peer, local))
+}
+
+/// A request header, or `InvalidArgument` when HTTP does not allow its name or value.
+fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue)> {
+    let bad = |what: String| Error::new(ErrorCode::InvalidArgument, what);
+    let name = HeaderName::try_from(name)
+        .map_err(|_| bad(format!("'{name}' is not a valid header name")))?;
+    let value = HeaderValue::try_from(value)
+        .map_err(|_| bad(format!("the value of header {name} is not valid")))?;
+    Ok((name, value))
+}
+
+/// Checks extra request headers as the client will send them (see
+/// [`WsClientConfig::headers`]).
+pub fn check_headers(headers: &[(String, String)]) -> Result<()> {
+    headers
+        .iter()
+        .try_for_each(|(name, value)| header(name, value).map(drop))
 }

@@ -120,8 +120,13 @@ where
             // The refusal is the error reported; a failure to send it changes nothing.
             let _ = write(stream, response.as_bytes()).await;
             let _ = stream.shutdown().await;
+            let code = if r.status == 503 {
+                ErrorCode::SessionLimitReached
+            } else {
+                ErrorCode::ProtocolError
+            };
             Err(Error::new(
-                ErrorCode::ProtocolError,
+                code,
                 format!("websocket upgrade refused with {}: {}", r.status, r.why),
             ))
         }

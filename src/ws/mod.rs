@@ -9,7 +9,7 @@ mod connection;
 mod handshake;
 mod server;
 
-pub use client::WsClient;
+pub use client::{check_headers, WsClient};
 pub use config::{WsClientConfig, WsOptions, WsServerConfig};
 pub use connection::{
     close_code, WsCloseFn, WsConnFn, WsConnection, WsErrorFn, WsHandlers, WsMessageFn,

@@ -9,9 +9,9 @@ use super::{
 };
 use crate::conn::Handlers;
 use crate::error::Result;
-use crate::ffi::common::{millis, ns_stats, owned, positive, write_stats};
+use crate::ffi::common::{millis, ns_stats, owned, positive, reconnect_policy, write_stats};
 use crate::ffi::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string};
-use crate::tcp::{ClientConfig, ReconnectPolicy, TcpClient};
+use crate::tcp::{ClientConfig, TcpClient};
 
 /// Creates a stopped client with default options. Release with `ns_tcp_client_free`.
 #[no_mangle]
@@ -159,21 +159,13 @@ pub unsafe extern "C" fn ns_tcp_client_set_reconnect(
     jitter_percent: u32,
 ) -> ns_result {
     client_cfg(client, |c| {
-        if !enabled {
-            c.reconnect = None;
-            return Ok(());
-        }
-        if initial_delay_ms == 0 || max_delay_ms < initial_delay_ms || jitter_percent > 100 {
-            return Err(invalid(
-                "need 0 < initial_delay_ms <= max_delay_ms and jitter_percent <= 100",
-            ));
-        }
-        c.reconnect = Some(ReconnectPolicy {
-            initial_delay: Duration::from_millis(initial_delay_ms),
-            max_delay: Duration::from_millis(max_delay_ms),
+        c.reconnect = reconnect_policy(
+            enabled,
+            initial_delay_ms,
+            max_delay_ms,
             max_attempts,
-            jitter: f64::from(jitter_percent) / 100.0,
-        });
+            jitter_percent,
+        )?;
         Ok(())
     })
 }
