@@ -5,6 +5,16 @@
 #include <kcenon/network/core/messaging_server.h>
 #include <kcenon/network/core/messaging_udp_client.h>
 #include <kcenon/network/core/messaging_udp_server.h>
+#include <kcenon/network/core/messaging_ws_client.h>
+#include <kcenon/network/core/messaging_ws_server.h>
+#include <kcenon/network/core/ws_options.h>
+#include <kcenon/network/interfaces/i_websocket_client.h>
+#include <kcenon/network/interfaces/i_websocket_server.h>
+#include <kcenon/network/interfaces/i_websocket_session.h>
+#include <kcenon/network/internal/http/websocket_client.h>
+#include <kcenon/network/internal/http/websocket_server.h>
+#include <kcenon/network/internal/websocket/websocket_frame.h>
+#include <kcenon/network/internal/websocket/websocket_protocol.h>
 #include <kcenon/network/core/options.h>
 #include <kcenon/network/core/udp_options.h>
 #include <kcenon/network/interfaces/i_udp_client.h>
@@ -28,6 +38,8 @@
 #include <network_system/core/messaging_server.h>
 #include <network_system/core/messaging_udp_client.h>
 #include <network_system/core/messaging_udp_server.h>
+#include <network_system/core/messaging_ws_client.h>
+#include <network_system/core/messaging_ws_server.h>
 #include <network_system/core/secure_messaging_client.h>
 #include <network_system/core/secure_messaging_server.h>
 #include <network_system/session/messaging_session.h>
@@ -96,5 +108,23 @@ int all_headers_compile(const std::string& text) {
                             udp_client->stats().dropped + secure_server.connection_count());
     sum += secure_client.is_connected() ? 1 : 0;
     sum += legacy == nullptr ? 0 : 1;
+
+    auto ws = std::make_shared<core::messaging_ws_server>("ws");
+    auto wsc = std::make_shared<core::messaging_ws_client>("wsc");
+    core::secure_ws_server wss("wss", "cert.pem", "key.pem");
+    core::secure_ws_client wssc("wssc", false);
+    ws->set_message_callback([](std::shared_ptr<core::ws_connection> c, const internal::ws_message& m) {
+        (void)c->send_binary(std::vector<uint8_t>(m.as_binary()));
+    });
+    ws->set_text_callback([s = ws.get()](std::string_view id, const std::string& message) {
+        if (auto c = s->get_connection(std::string(id))) (void)c->send_text(std::string(message));
+    });
+    ws->set_disconnection_callback([](std::string_view, uint16_t code, std::string_view) { (void)code; });
+    wsc->set_binary_callback([](const std::vector<uint8_t>&) {});
+    wsc->set_disconnected_callback([](uint16_t, std::string_view) {});
+    interfaces::i_websocket_client* as_interface = wsc.get();
+    sum += static_cast<int>(ws->port() + wsc->stats().bytes_in + wss.connection_count() + ws->get_all_connections().size());
+    sum += wssc.is_connected() || as_interface->is_running() ? 1 : 0;
+    sum += static_cast<int>(internal::ws_close_code::message_too_big) + static_cast<int>(internal::ws_opcode::pong);
     return sum;
 }

@@ -7,6 +7,8 @@
 #include "core/messaging_server.h"
 #include "core/messaging_udp_client.h"
 #include "core/messaging_udp_server.h"
+#include "core/messaging_ws_client.h"
+#include "core/messaging_ws_server.h"
 #include "core/secure_messaging_client.h"
 #include "core/secure_messaging_server.h"
 #include "detail/legacy_names.h"

@@ -49,7 +49,7 @@ public:
     /// -663 not running (the original: -99), -642 too large, -643 send buffer full.
     [[nodiscard]] VoidResult send(std::vector<uint8_t>&& data, send_callback_t handler = nullptr) override {
         const ns_result code = ns_udp_client_send(handle_, data.data(), data.size());
-        return detail::finish_send(code, data.size(), handler, "messaging_udp_client");
+        return network::detail::finish_send(code, data.size(), handler, "messaging_udp_client");
     }
 
     /// Sends to another target from now on. -663 not running, -607 unresolvable.

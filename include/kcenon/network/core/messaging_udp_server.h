@@ -50,7 +50,7 @@ public:
                                      send_callback_t handler = nullptr) override {
         const ns_result code =
             ns_udp_server_send_to(handle_, endpoint.address.c_str(), endpoint.port, data.data(), data.size());
-        return detail::finish_send(code, data.size(), handler, "messaging_udp_server");
+        return network::detail::finish_send(code, data.size(), handler, "messaging_udp_server");
     }
 
     void set_receive_callback(receive_callback_t callback) override {

@@ -39,14 +39,6 @@ struct udp_setters {
     }
 };
 
-/// Calls a user send handler with the outcome of a send, inline.
-inline VoidResult finish_send(ns_result code, std::size_t size, const interfaces::i_udp_client::send_callback_t& handler,
-                              const char* module) {
-    VoidResult r = network::detail::to_result(code, module);
-    if (handler) handler(code == NS_OK ? std::error_code() : make_error_code(code), code == NS_OK ? size : 0);
-    return r;
-}
-
 /// Receive trampoline shared by server and client: the holder keeps the user's callback.
 inline void on_datagram(void* ud, const uint8_t* data, std::size_t len, const char* address, uint16_t port) {
     try {

@@ -112,6 +112,15 @@ inline const std::vector<std::uint8_t>& received(const std::uint8_t* data, std::
     return buffer;
 }
 
+/// The result of a send with its code, after calling the optional `handler(error, bytes)`
+/// inline with the outcome.
+template <typename Handler>
+inline VoidResult finish_send(ns_result code, std::size_t size, const Handler& handler, const char* module) {
+    VoidResult r = to_result(code, module);
+    if (handler) handler(code == NS_OK ? std::error_code() : make_error_code(code), code == NS_OK ? size : 0);
+    return r;
+}
+
 /// Sends a batch of vectors through `send_batch(h, data[], len[], count)`.
 template <typename Handle, typename Batch>
 inline ns_result send_messages(Handle* h, const std::vector<std::vector<std::uint8_t>>& messages, Batch send_batch) {

@@ -1,0 +1,3 @@
+// Where the original installs its WebSocket client; forwards to the canonical header.
+#pragma once
+#include "../../core/messaging_ws_client.h"
