@@ -379,10 +379,99 @@ static void test_udp_echo(void) {
     ns_udp_server_free(server);
 }
 
+/* ---- WebSocket: argument checks, echo with is_text, close code and reason both ways ---- */
+
+static void ws_echo(void *ud, const ns_ws_connection *c, const uint8_t *data, size_t len, bool is_text) {
+    (void)ud;
+    if (is_text) ns_ws_connection_send_text(c, data, len);
+    else ns_ws_connection_send_binary(c, data, len);
+}
+
+typedef struct {
+    shared s;
+    int texts, binaries, closed;
+    uint16_t close_code;
+    char reason[64];
+} ws_seen;
+
+static void ws_client_message(void *ud, const ns_ws_connection *c, const uint8_t *data, size_t len, bool is_text) {
+    ws_seen *w = ud;
+    (void)c;
+    pthread_mutex_lock(&w->s.lock);
+    if (len < sizeof w->s.last) {
+        memcpy(w->s.last, data, len);
+        w->s.last_len = len;
+    }
+    pthread_mutex_unlock(&w->s.lock);
+    bump(&w->s, is_text ? &w->texts : &w->binaries);
+}
+
+static void ws_closed(void *ud, const ns_ws_connection *c, uint16_t code, const char *reason) {
+    ws_seen *w = ud;
+    (void)c;
+    pthread_mutex_lock(&w->s.lock);
+    w->close_code = code;
+    snprintf(w->reason, sizeof w->reason, "%s", reason);
+    pthread_mutex_unlock(&w->s.lock);
+    bump(&w->s, &w->closed);
+}
+
+static void test_ws(void) {
+    const char *names[] = {"a b"};
+    CHECK(ns_ws_server_start(NULL, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_ws_client_send_text(NULL, (const uint8_t *)"x", 1) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_ws_connection_close(NULL, 1000, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_ws_server_get_connection(NULL, 1) == NULL);
+    ns_ws_server *server = ns_ws_server_new();
+    CHECK(ns_ws_server_set_path(server, "no-slash") == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_ws_server_set_subprotocols(server, names, 1) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_ws_server_set_subprotocols(server, NULL, 1) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_ws_server_set_max_connections(server, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_ws_server_set_keepalive(server, 1000, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_ws_server_set_bind_address(server, "127.0.0.1") == NS_OK);
+    CHECK(ns_ws_server_set_message_callback(server, ws_echo, NULL, NULL) == NS_OK);
+    ws_seen server_seen;
+    memset(&server_seen, 0, sizeof server_seen);
+    shared_init(&server_seen.s);
+    CHECK(ns_ws_server_set_close_callback(server, ws_closed, &server_seen, NULL) == NS_OK);
+    CHECK(ns_ws_server_start(server, 0) == NS_OK);
+    CHECK(ns_ws_server_set_path(server, "/x") == NS_ERR_SERVER_ALREADY_RUNNING);
+    uint16_t port = 0;
+    CHECK(ns_ws_server_port(server, &port) == NS_OK && port != 0);
+
+    ws_seen seen;
+    memset(&seen, 0, sizeof seen);
+    shared_init(&seen.s);
+    ns_ws_client *client = ns_ws_client_new();
+    CHECK(ns_ws_client_send_text(client, (const uint8_t *)"x", 1) == NS_ERR_CONNECTION_CLOSED);
+    CHECK(ns_ws_client_set_message_callback(client, ws_client_message, &seen, NULL) == NS_OK);
+    CHECK(ns_ws_client_set_close_callback(client, ws_closed, &seen, NULL) == NS_OK);
+    CHECK(ns_ws_client_start_wait(client, "127.0.0.1", port) == NS_OK);
+    CHECK(ns_ws_client_is_connected(client));
+    CHECK(ns_ws_client_send_text(client, (const uint8_t *)"\xff", 1) == NS_ERR_INVALID_ARGUMENT); /* not UTF-8 */
+    CHECK(ns_ws_client_send_text(client, (const uint8_t *)"hello", 5) == NS_OK);
+    CHECK(wait_at_least(&seen.s, &seen.texts, 1));
+    CHECK(ns_ws_client_send_binary(client, (const uint8_t *)"\0\1\2", 3) == NS_OK);
+    CHECK(wait_at_least(&seen.s, &seen.binaries, 1));
+    CHECK(seen.s.last_len == 3 && memcmp(seen.s.last, "\0\1\2", 3) == 0);
+    CHECK(ns_ws_client_close(client, 999, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_ws_client_close(client, 4000, "done") == NS_OK);
+    CHECK(wait_at_least(&seen.s, &seen.closed, 1));
+    CHECK(seen.close_code == 4000 && strcmp(seen.reason, "done") == 0);
+    CHECK(wait_at_least(&server_seen.s, &server_seen.closed, 1));
+    CHECK(server_seen.close_code == 4000 && strcmp(server_seen.reason, "done") == 0);
+    ns_stats stats = {.struct_size = sizeof stats};
+    CHECK(ns_ws_server_get_stats(server, &stats) == NS_OK);
+    CHECK(stats.messages_in == 2 && stats.connections_total == 1);
+    ns_ws_client_free(client);
+    ns_ws_server_free(server);
+}
+
 int main(void) {
     test_log_callback();
     test_udp_echo();
     test_tls_arguments();
+    test_ws();
     test_argument_checks();
     test_framed_echo_and_stop_in_callback();
     test_free_client_in_its_callback();

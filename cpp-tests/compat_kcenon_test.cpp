@@ -1,6 +1,8 @@
 // The C++ snippet through the canonical include path (adapted: 127.0.0.1, port 0).
 #include <kcenon/network/core/messaging_client.h>
 #include <kcenon/network/core/messaging_server.h>
+#include <kcenon/network/internal/http/websocket_client.h>
+#include <kcenon/network/internal/http/websocket_server.h>
 
 #include <gtest/gtest.h>
 
@@ -34,3 +36,7 @@ TEST(CompatSnippet, CanonicalIncludePath) {
     EXPECT_FALSE(server->is_running());
     EXPECT_FALSE(client->is_running());
 }
+
+#include "ws_snippet.inc"
+
+TEST(CompatSnippet, WebSocketInstalledIncludePath) { ws_snippet(); }

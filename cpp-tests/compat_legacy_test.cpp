@@ -4,6 +4,8 @@
 #include <network_system/core/messaging_server.h>
 #include <network_system/session/messaging_session.h>
 #include <network_system/utils/result_types.h>
+#include <network_system/core/messaging_ws_client.h>
+#include <network_system/core/messaging_ws_server.h>
 
 #include <gtest/gtest.h>
 
@@ -71,3 +73,7 @@ TEST(CompatSnippet, ErrorConstantsKeepTheirValues) {
     EXPECT_EQ(network_system::make_error_code(-603).message(), "connection_closed");
     EXPECT_STREQ(network_system::network_category().name(), "network_system");
 }
+
+#include "ws_snippet.inc"
+
+TEST(CompatSnippet, WebSocketLegacyIncludePath) { ws_snippet(); }

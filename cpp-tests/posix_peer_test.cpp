@@ -13,64 +13,13 @@
 
 #include <string>
 
+#include "posix_util.h"
 #include "test_util.h"
 
 using namespace kcenon::network;
 using session_ptr = std::shared_ptr<session::messaging_session>;
 
-namespace {
-
-class fd_guard {
-public:
-    explicit fd_guard(int fd) : fd_(fd) {}
-    ~fd_guard() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    fd_guard(const fd_guard&) = delete;
-    fd_guard& operator=(const fd_guard&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
-sockaddr_in loopback_addr(unsigned short port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return a;
-}
-
-bool wait_readable(int fd) {
-    pollfd p{fd, POLLIN, 0};
-    return ::poll(&p, 1, static_cast<int>(std::chrono::milliseconds(test::deadline).count())) == 1;
-}
-
-/// Reads exactly n bytes (or fails on EOF/timeout).
-test::bytes read_exactly(int fd, std::size_t n) {
-    test::bytes out;
-    std::uint8_t buf[65536];
-    while (out.size() < n) {
-        if (!wait_readable(fd)) break;
-        ssize_t got = ::read(fd, buf, std::min(sizeof buf, n - out.size()));
-        if (got <= 0) break;
-        out.insert(out.end(), buf, buf + got);
-    }
-    return out;
-}
-
-bool write_all(int fd, const test::bytes& data) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n <= 0) return false;
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-}  // namespace
+using namespace test::posix;
 
 TEST(PosixPeer, RawSocketClientTalksToOurServer) {
     auto server = std::make_shared<core::messaging_server>("srv", test::loopback());

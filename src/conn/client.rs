@@ -113,12 +113,22 @@ pub(crate) fn launch<C: Clone, H: Clone + Default>(
     })
 }
 
-/// What `start_wait` returns: the first attempt's outcome, or at once inside a callback.
-pub(crate) fn wait_first(outcome: Receiver<Result<()>>) -> Result<()> {
+/// What `start_wait` returns: the first attempt's outcome, or at once inside a callback. A
+/// client that gives up after that failure (no reconnect) has stopped when it returns, so it
+/// may be started again at once.
+pub(crate) fn wait_first<C: Clone, H: Clone + Default>(
+    ep: &Endpoint<C, H>,
+    outcome: Receiver<Result<()>>,
+    reconnect: bool,
+) -> Result<()> {
     if !runtime::may_block() {
         return Ok(());
     }
-    outcome.recv().unwrap_or_else(|_| Err(cancelled()))
+    let outcome = outcome.recv().unwrap_or_else(|_| Err(cancelled()));
+    if outcome.is_err() && !reconnect {
+        let _ = ep.wait_for_stop();
+    }
+    outcome
 }
 
 fn cancelled() -> Error {

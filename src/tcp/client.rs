@@ -90,10 +90,13 @@ impl TcpClient {
 
     /// Like [`start`](Self::start), but returns only once the first connection attempt
     /// (connect and, with TLS, handshake) succeeded or failed, with its error. With reconnect
-    /// enabled the client keeps trying after a failed first attempt. Called inside a callback
-    /// it does not wait.
+    /// enabled the client keeps trying after a failed first attempt; without, it has stopped
+    /// when this returns the failure (and may be started again). Called inside a callback it
+    /// does not wait.
     pub fn start_wait(&self, host: &str, port: u16) -> Result<()> {
-        client::wait_first(self.launch(host, port)?)
+        let outcome = self.launch(host, port)?;
+        let reconnect = self.inner.ep.config().reconnect.is_some();
+        client::wait_first(&self.inner.ep, outcome, reconnect)
     }
 
     fn launch(&self, host: &str, port: u16) -> Result<std::sync::mpsc::Receiver<Result<()>>> {

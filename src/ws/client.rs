@@ -87,10 +87,12 @@ impl WsClient {
     }
 
     /// Like [`start`](Self::start), but returns once the first attempt (connect, TLS,
-    /// opening handshake) succeeded or failed, with its error. Inside a callback it does not
-    /// wait.
+    /// opening handshake) succeeded or failed, with its error; without reconnect the client
+    /// has then stopped. Inside a callback it does not wait.
     pub fn start_wait(&self, host: &str, port: u16) -> Result<()> {
-        client::wait_first(self.launch(host, port)?)
+        let outcome = self.launch(host, port)?;
+        let reconnect = self.inner.ep.config().reconnect.is_some();
+        client::wait_first(&self.inner.ep, outcome, reconnect)
     }
 
     fn launch(&self, host: &str, port: u16) -> Result<std::sync::mpsc::Receiver<Result<()>>> {

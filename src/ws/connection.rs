@@ -470,6 +470,9 @@ fn deliver(conn: &WsConnection, slot: &HandlerSlot<WsHandlers>, data: &[u8], tex
 /// A peer's violation that we answer with a close frame: its code and our error.
 fn failure(e: &WsError) -> Option<(u16, Error)> {
     match e {
+        // The peer closed the TCP connection without a close frame: nothing to answer; the
+        // connection ends with 1006.
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
         WsError::Protocol(p) => Some((
             close_code::PROTOCOL_ERROR,
             Error::new(
