@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the example pairs against each other on 127.0.0.1: the C echo server with the C echo
-# client, the C++ first_server with the C++ first_client, the TLS pair with the test certificates.
+# client, the C++ first_server with the C++ first_client, the TLS pair with the test certificates,
+# UDP, and the WebSocket pairs (C++ chat, C echo, and across them).
 # Usage: examples_smoke.sh <examples dir> <test certificate dir>
 set -euo pipefail
 dir=$1
@@ -38,4 +39,11 @@ printf '#!/bin/sh\nexec "%s" server "$@"\n' "$dir/udp_echo" >"$work/udp_server"
 printf '#!/bin/sh\nexec "%s" client "$@"\n' "$dir/udp_echo" >"$work/udp_client"
 chmod +x "$work/udp_server" "$work/udp_client"
 dir=$work run_pair udp_server udp_client "hello over UDP"
+run_pair ws_chat_server ws_chat_client "hello over WebSocket"
+ln -sf "$dir/ws_chat_client" "$work/ws_chat_client"
+printf '#!/bin/sh\nexec "%s" server "$@"\n' "$dir/c_ws_echo" >"$work/c_ws_server"
+printf '#!/bin/sh\nexec "%s" client "$@"\n' "$dir/c_ws_echo" >"$work/c_ws_client"
+chmod +x "$work/c_ws_server" "$work/c_ws_client"
+dir=$work run_pair c_ws_server c_ws_client "hello over WebSocket from C"
+dir=$work run_pair c_ws_server ws_chat_client "C server, C++ client"
 echo "examples ok"
