@@ -2,7 +2,8 @@
 // optional baseline of plain POSIX sockets (blocking, writev batching) in the same run.
 //
 //   network_system_loadtest <throughput|rtt|connections|connect|slowreader> [options]
-//     --transport tcp|tls|udp   (default tcp; connections: tcp only)
+//     --transport tcp|tls|udp|ws   (default tcp; connections: tcp only; ws: throughput and rtt,
+//     binary messages, baseline = the Python websockets package run by --python PYTHON)
 //     --size BYTES --count N --connections C --framing framed|raw (default framed)
 //     --api packet|batch (default packet: one send_packet per message, what existing code does;
 //     batch: send_batch of up to 512 messages)
@@ -13,6 +14,8 @@
 #include <kcenon/network/core/messaging_server.h>
 #include <kcenon/network/core/messaging_udp_client.h>
 #include <kcenon/network/core/messaging_udp_server.h>
+#include <kcenon/network/core/messaging_ws_client.h>
+#include <kcenon/network/core/messaging_ws_server.h>
 #include <kcenon/network/core/secure_messaging_client.h>
 #include <kcenon/network/core/secure_messaging_server.h>
 
@@ -51,7 +54,7 @@ namespace {
 // ---- options and results ------------------------------------------------------------------
 
 struct options {
-    std::string workload, transport = "tcp", json, certs, api = "packet";
+    std::string workload, transport = "tcp", json, certs, api = "packet", python = "python3";
     std::size_t size = 0, count = 0, connections = 0;
     bool framed = true, baseline = false;
     int runs = 1;
@@ -413,6 +416,105 @@ std::pair<double, std::uint64_t> posix_udp_stream(const options& o) {
     return {std::chrono::duration<double>(last - start).count(), received.load()};
 }
 
+// ---- WebSocket: ours, and the Python websockets package as the baseline ----------------------
+
+core::ws_server_config ws_config() {
+    core::ws_server_config c;
+    c.port = 0;
+    c.bind_address = "127.0.0.1";
+    c.max_connections = 100000;
+    c.ping_interval = std::chrono::milliseconds(0);  // the baseline runs without pings too
+    return c;
+}
+
+/// One-way binary stream over WebSocket: one send_binary per message; seconds until the server
+/// received every byte.
+double ws_stream(const options& o) {
+    const std::size_t per_client = o.count / o.connections;
+    const std::uint64_t goal = per_client * o.connections * o.size;
+    std::atomic<std::uint64_t> received{0};
+    auto server = std::make_shared<core::messaging_ws_server>("loadtest");
+    server->set_binary_callback([&](std::string_view, const std::vector<uint8_t>& d) {
+        received.fetch_add(d.size(), std::memory_order_relaxed);
+    });
+    if (auto r = server->start_server(ws_config()); r.is_err()) fail("ws server: " + r.error().message);
+    std::vector<std::unique_ptr<core::messaging_ws_client>> clients;
+    for (std::size_t i = 0; i < o.connections; ++i) {
+        clients.push_back(std::make_unique<core::messaging_ws_client>("loadtest"));
+        if (auto r = clients.back()->start_client("127.0.0.1", server->port()); r.is_err()) fail("ws connect: " + r.error().message);
+    }
+    const std::vector<uint8_t> message(o.size, 0x5a);
+    const auto start = clock_type::now();
+    std::vector<std::thread> senders;
+    for (auto& c : clients) {
+        senders.emplace_back([&, raw = c.get()] {
+            for (std::size_t sent = 0; sent < per_client;) {
+                VoidResult r = raw->send_binary(std::vector<uint8_t>(message));
+                if (r.is_ok()) {
+                    ++sent;
+                } else if (r.error().code == error_codes::network_system::send_queue_full) {
+                    std::this_thread::sleep_for(std::chrono::microseconds(50));  // backpressure
+                } else {
+                    fail("ws send: " + r.error().message);
+                }
+            }
+        });
+    }
+    for (auto& t : senders) t.join();
+    if (!wait_until([&] { return received.load(std::memory_order_relaxed) >= goal; }, 120)) fail("ws: the receiver did not get everything");
+    const double secs = seconds_since(start);
+    clients.clear();
+    (void)server->stop_server();
+    return secs;
+}
+
+/// Echo round trips over WebSocket, in microseconds (after 100 warm-up ones).
+std::vector<double> ws_rtt(const options& o) {
+    std::vector<double> samples;
+    std::atomic<std::uint64_t> echoed{0};
+    auto server = std::make_shared<core::messaging_ws_server>("rtt");
+    server->set_message_callback([](std::shared_ptr<core::ws_connection> c, const internal::ws_message& m) {
+        (void)c->send_binary(std::vector<uint8_t>(m.data));
+    });
+    if (server->start_server(ws_config()).is_err()) fail("ws rtt server");
+    core::messaging_ws_client client("rtt");
+    client.set_binary_callback([&](const std::vector<uint8_t>& d) { echoed.fetch_add(d.size(), std::memory_order_release); });
+    if (client.start_client("127.0.0.1", server->port()).is_err()) fail("ws rtt client");
+    const std::vector<uint8_t> msg(o.size, 7);
+    for (std::size_t i = 0; i < o.count + 100; ++i) {
+        const auto expected = echoed.load() + o.size;
+        const auto t = clock_type::now();
+        if (client.send_binary(std::vector<uint8_t>(msg)).is_err()) fail("ws rtt send failed");
+        if (!wait_until([&] { return echoed.load(std::memory_order_acquire) >= expected; }, 10)) fail("ws rtt: echo lost");
+        if (i >= 100) samples.push_back(seconds_since(t) * 1e6);
+    }
+    (void)client.stop_client();
+    (void)server->stop_server();
+    return samples;
+}
+
+/// Runs benches/loadtest/ws_baseline.py with `args`; returns the numbers after its `tag`.
+std::vector<double> python_baseline(const options& o, const std::string& args, const std::string& tag) {
+    const std::string cmd = o.python + " " + NS_LOADTEST_DIR "/ws_baseline.py " + args;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) fail("cannot run " + cmd);
+    std::string out;
+    char buf[65536];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    if (::pclose(p) != 0 || out.rfind(tag + " ", 0) != 0) fail("baseline failed (" + cmd + "): " + out.substr(0, 200));
+    std::istringstream in(out.substr(tag.size()));
+    std::vector<double> values;
+    for (double v; in >> v;) values.push_back(v);
+    return values;
+}
+
+double python_stream(const options& o) {
+    const auto v = python_baseline(o, "throughput " + std::to_string(o.size) + " " + std::to_string(o.count) + " " +
+                                          std::to_string(o.connections), "seconds");
+    if (v.empty()) fail("baseline printed no time");
+    return v[0];
+}
+
 std::vector<metric> throughput(const options& o) {
     std::vector<metric> out;
     if (o.transport == "udp") {
@@ -434,8 +536,9 @@ std::vector<metric> throughput(const options& o) {
     }
     std::vector<double> ours, base;
     for (int r = 0; r < o.runs; ++r) {
-        ours.push_back(ours_stream(o));
-        if (o.baseline) base.push_back(posix_stream(o));
+        const bool ws = o.transport == "ws";
+        ours.push_back(ws ? ws_stream(o) : ours_stream(o));
+        if (o.baseline) base.push_back(ws ? python_stream(o) : posix_stream(o));
     }
     const double n = static_cast<double>(o.count / o.connections * o.connections);
     const double mb = n * static_cast<double>(o.size) / 1e6;
@@ -548,9 +651,11 @@ std::vector<double> posix_rtt(const options& o) {
 }
 
 std::vector<metric> rtt(const options& o) {
-    auto ours = ours_rtt(o);
+    const bool ws = o.transport == "ws";
+    auto ours = ws ? ws_rtt(o) : ours_rtt(o);
     std::vector<double> base;
-    if (o.baseline) base = posix_rtt(o);
+    if (o.baseline)
+        base = ws ? python_baseline(o, "rtt " + std::to_string(o.size) + " " + std::to_string(o.count), "samples") : posix_rtt(o);
     std::sort(ours.begin(), ours.end());
     std::sort(base.begin(), base.end());
     std::vector<metric> out;
@@ -779,7 +884,8 @@ std::string describe(const options& o) {
     std::ostringstream s;
     s << o.workload << " " << o.transport;
     if (o.workload != "connections") s << " " << o.size << " B";
-    if (o.transport != "udp" && o.workload == "throughput") s << (o.framed ? " framed" : " raw") << " api=" << o.api;
+    if (o.transport != "udp" && o.transport != "ws" && o.workload == "throughput")
+        s << (o.framed ? " framed" : " raw") << " api=" << o.api;
     s << " x" << o.count;
     if (o.connections > 1) s << " over " << o.connections << (o.workload == "connect" ? " threads" : " conns");
     return s.str();
@@ -796,7 +902,7 @@ std::string number(double v) {
 
 void report(const options& o, const std::vector<metric>& metrics) {
     std::printf("%s%s\n", describe(o).c_str(), o.runs > 1 ? (" (median of " + std::to_string(o.runs) + " runs)").c_str() : "");
-    std::printf("  %-34s %14s %14s %8s\n", "metric", "ours", "baseline", "ratio");
+    std::printf("  %-34s %14s %14s %8s\n", "metric", "ours", o.transport == "ws" ? "py websockets" : "baseline", "ratio");
     for (const auto& m : metrics) {
         std::string ratio = "-";
         if (m.baseline > 0) {
@@ -824,8 +930,8 @@ void report(const options& o, const std::vector<metric>& metrics) {
 
 options parse(int argc, char** argv) {
     options o;
-    if (argc < 2) fail("usage: network_system_loadtest <throughput|rtt|connections|connect|slowreader> [--transport tcp|tls|udp] "
-                       "[--size B] [--count N] [--connections C] [--framing framed|raw] [--api packet|batch] [--runs K] [--baseline] [--json FILE] [--certs DIR]");
+    if (argc < 2) fail("usage: network_system_loadtest <throughput|rtt|connections|connect|slowreader> [--transport tcp|tls|udp|ws] "
+                       "[--size B] [--count N] [--connections C] [--framing framed|raw] [--api packet|batch] [--runs K] [--baseline] [--json FILE] [--certs DIR] [--python PYTHON]");
     o.workload = argv[1];
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
@@ -843,12 +949,15 @@ options parse(int argc, char** argv) {
         else if (a == "--json") o.json = value();
         else if (a == "--certs") o.certs = value();
         else if (a == "--api") o.api = value();
+        else if (a == "--python") o.python = value();
         else fail("unknown option " + a);
     }
     const std::map<std::string, std::size_t> counts{
         {"throughput", 1000000}, {"rtt", 20000}, {"connections", 10000}, {"connect", 2000}, {"slowreader", 100000}};
     if (!counts.count(o.workload)) fail("unknown workload " + o.workload);
-    if (o.transport != "tcp" && o.transport != "tls" && o.transport != "udp") fail("unknown transport " + o.transport);
+    if (o.transport != "tcp" && o.transport != "tls" && o.transport != "udp" && o.transport != "ws")
+        fail("unknown transport " + o.transport);
+    if (o.transport == "ws" && o.workload != "throughput" && o.workload != "rtt") fail("ws: throughput or rtt");
     if (o.api != "packet" && o.api != "batch") fail("unknown api " + o.api + " (packet or batch)");
     if (o.transport == "tls" && o.certs.empty()) fail("--transport tls needs --certs DIR (ca.pem, server.pem, server.key)");
     if (o.count == 0) o.count = counts.at(o.workload);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every row of the performance table (medians of 5 runs where the tool repeats, 5 separate
-# runs otherwise) with the POSIX baseline; each stream row through one send_packet per message
+# runs otherwise) with the POSIX baseline (WebSocket rows: the Python websockets package); each stream row through one send_packet per message
 # (--api packet, what existing code does) and through send_batch (--api batch).
 # Usage: run_table.sh <build dir> [json file]
 set -euo pipefail
@@ -23,3 +23,7 @@ run throughput --transport udp --size 64 --count 1000000 --runs 5 --baseline
 run connections --count 10000 --runs 5 --baseline
 for i in 1 2 3 4 5; do run connect --count 5000 --connections 2 --baseline; done
 run slowreader --size 65536
+py="$build/venv/bin/python"   # WebSocket rows: baseline = Python websockets (scripts/venv.sh)
+run throughput --transport ws --size 64 --count 300000 --runs 5 --baseline --python "$py"
+run throughput --transport ws --size 65536 --count 5000 --runs 5 --baseline --python "$py"
+for i in 1 2 3 4 5; do run rtt --transport ws --size 64 --count 5000 --baseline --python "$py"; done
