@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Creates build/venv with the Python packages the interop tests run as independent peers
-# (`websockets`). When the package index cannot be reached it says so and leaves no venv; the
-# tests that need it then skip with that reason.
+# (`websockets`, and `kosoku` for the Autobahn cases). When the package index cannot be reached
+# it says so and leaves no venv; the tests that need it then skip with that reason.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 venv=build/venv
-packages=("websockets>=13,<16")
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import websockets' 2>/dev/null; then
+packages=("websockets>=13,<16" "kosoku==0.1.0")
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import websockets, kosoku' 2>/dev/null; then
   exit 0
 fi
 mkdir -p build

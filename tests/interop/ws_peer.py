@@ -4,6 +4,8 @@ client PORT: connects to ws://127.0.0.1:PORT/, has text and binary messages echo
     them byte for byte, pings and waits for the pong, closes with 4000 "py done"; prints "ok".
 server: echo server on 127.0.0.1, port 0; prints "port N", echoes one client's messages, and
     prints "closed CODE REASON" when that client closes.
+echo: echo server for any number of clients (the Autobahn runner's reference), port 0; prints
+    "port N" and serves until stdin closes.
 """
 import asyncio
 import sys
@@ -56,8 +58,23 @@ async def server():
         print(f"closed {code} {reason}", flush=True)
 
 
+async def echo_forever():
+    async def echo(ws):
+        try:
+            async for message in ws:
+                await ws.send(message)
+        except ConnectionClosed:
+            pass
+
+    async with serve(echo, "127.0.0.1", 0, max_size=None, ping_interval=None) as srv:
+        print(f"port {srv.sockets[0].getsockname()[1]}", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "client":
         asyncio.run(client(int(sys.argv[2])))
+    elif sys.argv[1] == "echo":
+        asyncio.run(echo_forever())
     else:
         asyncio.run(server())
