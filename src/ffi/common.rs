@@ -2,6 +2,7 @@
 //! values, owned send buffers.
 
 use std::ffi::{c_char, c_void};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use bytes::Bytes;
 use super::{invalid, ns_free_fn, string, UserData};
 use crate::conn::client::ReconnectPolicy;
 use crate::conn::Stats;
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
 
 /// Counters of a server, client or session. Set `struct_size = sizeof(ns_stats)` before the
 /// call; the library fills at most that many bytes, so the struct can grow.
@@ -164,4 +165,19 @@ pub(crate) fn owned(
         len,
         _free: free,
     }))
+}
+
+/// Writes the port of `addr` into `*out`; `not_running` when there is no address.
+pub(crate) fn port_of(
+    addr: Option<SocketAddr>,
+    out: *mut u16,
+    not_running: ErrorCode,
+) -> Result<()> {
+    let addr = addr.ok_or_else(|| Error::new(not_running, "not running"))?;
+    if out.is_null() {
+        return Err(invalid("port is NULL"));
+    }
+    // SAFETY: non-NULL pointer to a u16 provided by the caller.
+    unsafe { *out = addr.port() };
+    Ok(())
 }

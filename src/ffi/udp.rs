@@ -7,7 +7,7 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use super::common::{ns_stats, write_stats};
+use super::common::{ns_stats, port_of, write_stats};
 use super::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string, UserData};
 use crate::error::{Error, ErrorCode, Result};
 use crate::udp::{UdpClient, UdpConfig, UdpHandlers, UdpServer};
@@ -187,16 +187,6 @@ fn optional_str<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>> {
     } else {
         string(p, what).map(Some)
     }
-}
-
-fn port_of(addr: Option<SocketAddr>, out: *mut u16, not_running: ErrorCode) -> Result<()> {
-    let addr = addr.ok_or_else(|| Error::new(not_running, "not running"))?;
-    if out.is_null() {
-        return Err(invalid("port is NULL"));
-    }
-    // SAFETY: non-NULL pointer to a u16 provided by the caller.
-    unsafe { *out = addr.port() };
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::conn::{ConnOptions, Handlers};
 use crate::error::{Error, ErrorCode, Result};
-use crate::ffi::common::{millis, ns_stats, positive, write_stats};
+use crate::ffi::common::{millis, ns_stats, port_of, positive, write_stats};
 use crate::ffi::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string};
 use crate::tcp::TcpServer;
 
@@ -241,16 +241,8 @@ pub unsafe extern "C" fn ns_tcp_server_port(
     port: *mut u16,
 ) -> ns_result {
     guard(|| {
-        let addr = handle(server, "server")?
-            .0
-            .local_addr()
-            .ok_or_else(|| Error::new(ErrorCode::ServerNotStarted, "server is not running"))?;
-        if port.is_null() {
-            return Err(invalid("port is NULL"));
-        }
-        // SAFETY: non-NULL pointer to a u16 provided by the caller.
-        unsafe { *port = addr.port() };
-        Ok(())
+        let addr = handle(server, "server")?.0.local_addr();
+        port_of(addr, port, ErrorCode::ServerNotStarted)
     })
 }
 

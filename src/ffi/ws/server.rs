@@ -9,8 +9,8 @@ use super::{
     ns_ws_server, options, send_queue_limit, server_tls, set_callback, set_path, set_subprotocols,
     text,
 };
-use crate::error::{Error, ErrorCode, Result};
-use crate::ffi::common::{ns_stats, positive, strings, write_stats};
+use crate::error::{ErrorCode, Result};
+use crate::ffi::common::{ns_stats, port_of, positive, strings, write_stats};
 use crate::ffi::tls::ns_tls_server_config;
 use crate::ffi::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string};
 use crate::ws::{WsHandlers, WsServer};
@@ -260,16 +260,8 @@ pub unsafe extern "C" fn ns_ws_server_port(
     port: *mut u16,
 ) -> ns_result {
     guard(|| {
-        let addr = handle(server, "server")?
-            .0
-            .local_addr()
-            .ok_or_else(|| Error::new(ErrorCode::ServerNotStarted, "server is not running"))?;
-        if port.is_null() {
-            return Err(invalid("port is NULL"));
-        }
-        // SAFETY: non-NULL pointer to a u16 provided by the caller.
-        unsafe { *port = addr.port() };
-        Ok(())
+        let addr = handle(server, "server")?.0.local_addr();
+        port_of(addr, port, ErrorCode::ServerNotStarted)
     })
 }
 
