@@ -191,8 +191,8 @@ TEST(Ws, EchoEveryLengthClassTextAndBinary) {
     core::messaging_ws_server server("ws");
     echo(server);
     ASSERT_TRUE(server.start_server(loopback_config()).is_ok());
-    core::messaging_ws_client client("c");
     client_events ev;
+    core::messaging_ws_client client("c");
     ev.attach(client);
     ASSERT_TRUE(client.start_client("127.0.0.1", server.port(), "/").is_ok());
     echo_every_size(client, ev);
@@ -210,8 +210,8 @@ TEST(Ws, SecureEchoEveryLengthClass) {
     core::tls_client_settings trust;
     trust.use_system_roots = false;
     trust.ca_file = cert("ca.pem");
-    core::secure_ws_client client("c", trust);
     client_events ev;
+    core::secure_ws_client client("c", trust);
     ev.attach(client);
     ASSERT_TRUE(client.start_client("127.0.0.1", server.port()).is_ok());
     echo_every_size(client, ev);
@@ -235,8 +235,8 @@ TEST(Ws, SecureEchoEveryLengthClass) {
 }
 
 TEST(Ws, SixteenFragmentsOfAMegabyteAreDeliveredOnceWhole) {
-    core::messaging_ws_server server("ws");
     test::watched<std::vector<ws_message>> got;
+    core::messaging_ws_server server("ws");
     server.set_message_callback([&](std::shared_ptr<ws_connection>, const ws_message& m) {
         got.update([&](auto& v) { v.push_back(m); });
     });
@@ -262,16 +262,20 @@ TEST(Ws, SixteenFragmentsOfAMegabyteAreDeliveredOnceWhole) {
 }
 
 TEST(Ws, BroadcastReachesThreeClients) {
+    server_events sev;
     core::messaging_ws_server server("ws");
+    sev.attach(server);
     ASSERT_TRUE(server.start_server(loopback_config()).is_ok());
+    std::vector<std::unique_ptr<client_events>> events;  // outlive the clients' last callbacks
     std::vector<std::unique_ptr<core::messaging_ws_client>> clients;
-    std::vector<std::unique_ptr<client_events>> events;
     for (int i = 0; i < 3; ++i) {
         clients.push_back(std::make_unique<core::messaging_ws_client>("c" + std::to_string(i)));
         events.push_back(std::make_unique<client_events>());
         events.back()->attach(*clients.back());
         ASSERT_TRUE(clients.back()->start_client("127.0.0.1", server.port()).is_ok());
     }
+    // The client returns on the 101 response; the server registers the connection just after.
+    ASSERT_TRUE(sev.connected.wait([](const auto& v) { return v.size() == 3; }));
     ASSERT_EQ(server.connection_count(), 3u);
     EXPECT_EQ(server.get_all_connections().size(), 3u);
     server.broadcast_text("to everyone");
@@ -285,14 +289,14 @@ TEST(Ws, BroadcastReachesThreeClients) {
 }
 
 TEST(Ws, CloseCodeAndReasonAreSeenOnBothSides) {
-    core::messaging_ws_server server("ws");
     server_events sev;
+    core::messaging_ws_server server("ws");
     sev.attach(server);
     ASSERT_TRUE(server.start_server(loopback_config()).is_ok());
 
     // Client-initiated.
-    core::messaging_ws_client client("c");
     client_events cev;
+    core::messaging_ws_client client("c");
     cev.attach(client);
     ASSERT_TRUE(client.start_client("127.0.0.1", server.port()).is_ok());
     ASSERT_TRUE(client.close(4001, "bye now").is_ok());
@@ -307,10 +311,11 @@ TEST(Ws, CloseCodeAndReasonAreSeenOnBothSides) {
     EXPECT_EQ(late.error().code, error_codes::network_system::connection_closed);
 
     // Server-initiated, through the connection object.
-    core::messaging_ws_client second("c2");
     client_events cev2;
+    core::messaging_ws_client second("c2");
     cev2.attach(second);
     ASSERT_TRUE(second.start_client("127.0.0.1", server.port()).is_ok());
+    ASSERT_TRUE(sev.connected.wait([](const auto& v) { return v.size() == 2; }));
     auto ids = server.get_all_connections();
     ASSERT_EQ(ids.size(), 1u);
     auto conn = server.get_connection(ids[0]);
@@ -344,8 +349,8 @@ TEST(Ws, PingIsAnsweredByExactlyOnePong) {
 }
 
 TEST(Ws, KeepAliveClosesASilentPeer) {
-    core::messaging_ws_server server("ws");
     server_events sev;
+    core::messaging_ws_server server("ws");
     sev.attach(server);
     auto config = loopback_config();
     config.ping_interval = std::chrono::milliseconds(50);
@@ -366,8 +371,8 @@ TEST(Ws, BadHandshakesGetTheirHttpStatusAndOthersKeepWorking) {
     auto config = loopback_config();
     config.path = "/chat";
     ASSERT_TRUE(server.start_server(config).is_ok());
-    core::messaging_ws_client client("c");
     client_events ev;
+    core::messaging_ws_client client("c");
     ev.attach(client);
     ASSERT_TRUE(client.start_client("127.0.0.1", server.port(), "/chat").is_ok());
 
@@ -399,15 +404,15 @@ TEST(Ws, BadHandshakesGetTheirHttpStatusAndOthersKeepWorking) {
 }
 
 TEST(Ws, ProtocolViolationsCloseWithTheirCodeAndOthersKeepWorking) {
+    server_events sev;
     core::messaging_ws_server server("ws");
     echo(server);
-    server_events sev;
     sev.attach(server);
     auto config = loopback_config();
     config.max_message_size = 1000;
     ASSERT_TRUE(server.start_server(config).is_ok());
-    core::messaging_ws_client bystander("b");
     client_events ev;
+    core::messaging_ws_client bystander("b");
     ev.attach(bystander);
     ASSERT_TRUE(bystander.start_client("127.0.0.1", server.port()).is_ok());
 
@@ -441,8 +446,8 @@ TEST(Ws, ProtocolViolationsCloseWithTheirCodeAndOthersKeepWorking) {
 }
 
 TEST(Ws, APeerThatStopsReadingGets643AndMemoryStaysBounded) {
-    core::messaging_ws_server server("ws");
     test::watched<std::shared_ptr<interfaces::i_websocket_session>> session;
+    core::messaging_ws_server server("ws");
     server.set_connection_callback([&](std::shared_ptr<interfaces::i_websocket_session> s) {
         session.update([&](auto& v) { v = s; });
     });
@@ -482,9 +487,9 @@ TEST(Ws, BadArgumentsAndSendBeforeConnect) {
 }
 
 TEST(Ws, ConnectionLimitOriginsSubprotocolsAndHeaders) {
+    server_events sev;
     core::messaging_ws_server server("ws");
     echo(server);
-    server_events sev;
     sev.attach(server);
     auto config = loopback_config();
     config.max_connections = 1;
@@ -522,17 +527,20 @@ TEST(Ws, ConnectionLimitOriginsSubprotocolsAndHeaders) {
 }
 
 TEST(Ws, HundredClientsAgainstOneServer) {
+    server_events sev;
     core::messaging_ws_server server("ws");
     echo(server);
+    sev.attach(server);
     ASSERT_TRUE(server.start_server(loopback_config()).is_ok());
+    std::vector<std::unique_ptr<client_events>> events;  // outlive the clients' last callbacks
     std::vector<std::unique_ptr<core::messaging_ws_client>> clients;
-    std::vector<std::unique_ptr<client_events>> events;
     for (int i = 0; i < 100; ++i) {
         clients.push_back(std::make_unique<core::messaging_ws_client>("c" + std::to_string(i)));
         events.push_back(std::make_unique<client_events>());
         events.back()->attach(*clients.back());
         ASSERT_TRUE(clients.back()->start_client("127.0.0.1", server.port()).is_ok()) << i;
     }
+    ASSERT_TRUE(sev.connected.wait([](const auto& v) { return v.size() == 100; }));
     EXPECT_EQ(server.connection_count(), 100u);
     for (int i = 0; i < 100; ++i) ASSERT_TRUE(clients[static_cast<std::size_t>(i)]->send_text("hello " + std::to_string(i)).is_ok());
     for (int i = 0; i < 100; ++i) {
