@@ -9,6 +9,7 @@ mod handlers;
 mod io;
 mod lifecycle;
 mod session;
+mod table;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -21,6 +22,7 @@ pub(crate) use io::run;
 pub(crate) use lifecycle::Lifecycle;
 pub(crate) use session::DirectWrite;
 pub use session::Session;
+pub(crate) use table::{Admission, Table, Tracked};
 
 /// How bytes on a connection are cut into messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

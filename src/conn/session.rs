@@ -560,3 +560,15 @@ impl Conn {
         *self.closing.borrow()
     }
 }
+
+impl super::Tracked for Session {
+    fn id(&self) -> u64 {
+        self.id()
+    }
+    fn counters(&self) -> &Counters {
+        self.counters()
+    }
+    fn queued_bytes(&self) -> u64 {
+        self.queued_bytes()
+    }
+}

@@ -1,15 +1,13 @@
 //! TCP server: accepts connections and runs one session per client.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use super::{tune, ServerConfig};
-use crate::conn::{self, lock, read, write, Counters, Endpoint, Handlers, Session, Stats};
+use crate::conn::{self, lock, Admission, Endpoint, Handlers, Session, Stats, Table};
 use crate::error::{Error, ErrorCode, Result};
 use crate::log::Level;
 use crate::runtime;
@@ -20,24 +18,12 @@ pub struct TcpServer {
     inner: Arc<Inner>,
 }
 
-#[derive(Default)]
-struct Sessions {
-    live: HashMap<u64, Session>,
-    /// Counters of connections that have ended.
-    retired: Counters,
-    accepted: u64,
-    rejected: u64,
-    stopping: bool,
-}
-
 struct Inner {
     ep: Endpoint<ServerConfig>,
-    /// Read (shared) by lookups and `send_to`; written when sessions come and go.
-    sessions: RwLock<Sessions>,
+    sessions: Table<Session>,
     local_addr: Mutex<Option<SocketAddr>>,
     /// Tells the current run's accept loop to end.
     stop_accepting: Mutex<Option<watch::Sender<bool>>>,
-    accept_errors: AtomicU64,
 }
 
 impl Default for TcpServer {
@@ -51,10 +37,9 @@ impl TcpServer {
         TcpServer {
             inner: Arc::new(Inner {
                 ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
-                sessions: RwLock::new(Sessions::default()),
+                sessions: Table::default(),
                 local_addr: Mutex::new(None),
                 stop_accepting: Mutex::new(None),
-                accept_errors: AtomicU64::new(0),
             }),
         }
     }
@@ -108,7 +93,7 @@ impl TcpServer {
         };
         let local = listener.local_addr().ok();
         *lock(&self.inner.local_addr) = local;
-        write(&self.inner.sessions).stopping = false;
+        self.inner.sessions.reopen();
         if let Some(addr) = local {
             crate::ns_log!(Level::Info, "tcp server listening on {addr}");
         }
@@ -120,7 +105,7 @@ impl TcpServer {
             let config = Arc::new(config);
             let admit = |stream, peer| admit(&inner, stream, peer, &config, &tls);
             let failed = |err: Error| {
-                inner.accept_errors.fetch_add(1, Ordering::Relaxed);
+                inner.sessions.error();
                 inner.ep.handlers.fire_error(None, &err);
             };
             super::accept_loop(listener, stop_rx, admit, failed).await;
@@ -146,11 +131,7 @@ impl TcpServer {
                 tx.send_replace(true);
             }
             *lock(&inner.local_addr) = None;
-            let mut s = write(&inner.sessions);
-            s.stopping = true;
-            for session in s.live.values() {
-                session.close();
-            }
+            inner.sessions.stop_all(Session::close);
         });
         Ok(())
     }
@@ -168,16 +149,16 @@ impl TcpServer {
 
     /// The live session with this id.
     pub fn session(&self, id: u64) -> Option<Session> {
-        read(&self.inner.sessions).live.get(&id).cloned()
+        self.inner.sessions.get(id)
     }
 
     /// Ids of the live sessions.
     pub fn session_ids(&self) -> Vec<u64> {
-        read(&self.inner.sessions).live.keys().copied().collect()
+        self.inner.sessions.ids()
     }
 
     pub fn session_count(&self) -> usize {
-        read(&self.inner.sessions).live.len()
+        self.inner.sessions.len()
     }
 
     /// Sends to one session; unknown id → `SessionNotFound`.
@@ -193,20 +174,7 @@ impl TcpServer {
 
     /// Counters over all sessions, past and present.
     pub fn stats(&self) -> Stats {
-        let s = read(&self.inner.sessions);
-        let mut stats = Stats {
-            connections_total: s.accepted,
-            active_connections: s.live.len() as u64,
-            connections_rejected: s.rejected,
-            ..Stats::default()
-        };
-        s.retired.add_to(&mut stats);
-        for session in s.live.values() {
-            stats.queued_bytes += session.queued_bytes();
-            session.counters().add_to(&mut stats);
-        }
-        stats.errors += self.inner.accept_errors.load(Ordering::Relaxed);
-        stats
+        self.inner.sessions.stats()
     }
 }
 
@@ -224,14 +192,11 @@ fn admit(
     tls: &Option<Arc<Acceptor>>,
 ) {
     let local = stream.local_addr().unwrap_or(peer);
-    let session = {
-        let mut s = write(&inner.sessions);
-        if s.stopping {
-            return;
-        }
-        if s.live.len() >= config.max_connections {
-            s.rejected += 1;
-            drop(s);
+    match inner.sessions.reserve(config.max_connections) {
+        Admission::Reserved => {}
+        Admission::Stopping => return,
+        Admission::Full => {
+            inner.sessions.reject();
             drop(stream);
             let err = Error::new(
                 ErrorCode::SessionLimitReached,
@@ -243,11 +208,11 @@ fn admit(
             inner.ep.handlers.fire_error(None, &err);
             return;
         }
-        let session = Session::new(peer, local, config.conn.clone());
-        s.live.insert(session.id(), session.clone());
-        s.accepted += 1;
-        session
-    };
+    }
+    let session = Session::new(peer, local, config.conn.clone());
+    if inner.sessions.open(session.clone()) {
+        session.close(); // the server began stopping meanwhile
+    }
     if let Err(e) = tune(&stream, &config.conn) {
         crate::ns_log!(Level::Warn, "cannot set socket options for {peer}: {e}");
     }
@@ -255,11 +220,7 @@ fn admit(
     let inner = inner.clone();
     let tls = tls.clone();
     tokio::spawn(async move {
-        let closed = || {
-            let mut s = write(&inner.sessions);
-            s.live.remove(&session.id());
-            s.retired.absorb(session.counters());
-        };
+        let closed = || inner.sessions.close(&session);
         let handlers = &inner.ep.handlers;
         match tls {
             None => {
@@ -285,7 +246,7 @@ fn admit(
                     Err(e) => {
                         closed();
                         if e.code() != ErrorCode::Cancelled {
-                            inner.accept_errors.fetch_add(1, Ordering::Relaxed);
+                            inner.sessions.error();
                             handlers.fire_error(None, &e);
                         }
                     }

@@ -308,6 +308,18 @@ impl WsConnection {
     }
 }
 
+impl crate::conn::Tracked for WsConnection {
+    fn id(&self) -> u64 {
+        self.id()
+    }
+    fn counters(&self) -> &Counters {
+        self.counters()
+    }
+    fn queued_bytes(&self) -> u64 {
+        self.queued_bytes()
+    }
+}
+
 /// How a connection ended, for the closed callback and the error callback.
 struct Ending {
     code: u16,

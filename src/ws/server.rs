@@ -1,10 +1,8 @@
 //! WebSocket server: accepts TCP (and TLS for wss://), answers the opening handshake and runs
 //! one connection task per client.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -15,7 +13,7 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::connection::{close_code, fire_error, run, WsConnection, WsHandlers};
 use super::{handshake, WsOptions, WsServerConfig};
-use crate::conn::{lock, read, write, Counters, Endpoint, Stats};
+use crate::conn::{lock, Admission, Endpoint, Stats, Table};
 use crate::error::{Error, ErrorCode, Result};
 use crate::runtime;
 use crate::tls::Acceptor;
@@ -25,23 +23,11 @@ pub struct WsServer {
     inner: Arc<Inner>,
 }
 
-#[derive(Default)]
-struct Connections {
-    live: HashMap<u64, WsConnection>,
-    /// Connections in the opening handshake (counted against `max_connections`).
-    opening: usize,
-    retired: Counters,
-    accepted: u64,
-    rejected: u64,
-    stopping: bool,
-}
-
 struct Inner {
     ep: Endpoint<WsServerConfig, WsHandlers>,
-    conns: RwLock<Connections>,
+    conns: Table<WsConnection>,
     local_addr: Mutex<Option<SocketAddr>>,
     stop_accepting: Mutex<Option<watch::Sender<bool>>>,
-    errors: AtomicU64,
 }
 
 impl Default for WsServer {
@@ -62,10 +48,9 @@ impl WsServer {
         WsServer {
             inner: Arc::new(Inner {
                 ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
-                conns: RwLock::new(Connections::default()),
+                conns: Table::default(),
                 local_addr: Mutex::new(None),
                 stop_accepting: Mutex::new(None),
-                errors: AtomicU64::new(0),
             }),
         }
     }
@@ -116,7 +101,7 @@ impl WsServer {
             }
         };
         *lock(&self.inner.local_addr) = listener.local_addr().ok();
-        write(&self.inner.conns).stopping = false;
+        self.inner.conns.reopen();
         let (stop_tx, stop_rx) = watch::channel(false);
         *lock(&self.inner.stop_accepting) = Some(stop_tx);
         let guard = self.inner.ep.life.task();
@@ -125,7 +110,7 @@ impl WsServer {
             let config = Arc::new(config);
             let admit = |stream, peer| admit(&inner, stream, peer, &config, &tls);
             let failed = |err: Error| {
-                inner.errors.fetch_add(1, Ordering::Relaxed);
+                inner.conns.error();
                 fire_error(&inner.ep.handlers, None, &err);
             };
             crate::tcp::accept_loop(listener, stop_rx, admit, failed).await;
@@ -148,11 +133,9 @@ impl WsServer {
                 tx.send_replace(true);
             }
             *lock(&inner.local_addr) = None;
-            let mut c = write(&inner.conns);
-            c.stopping = true;
-            for conn in c.live.values() {
-                conn.request_close(close_code::GOING_AWAY, "server stopping");
-            }
+            inner
+                .conns
+                .stop_all(|conn| conn.request_close(close_code::GOING_AWAY, "server stopping"));
         });
         Ok(())
     }
@@ -168,15 +151,15 @@ impl WsServer {
 
     /// The open connection with this id.
     pub fn connection(&self, id: u64) -> Option<WsConnection> {
-        read(&self.inner.conns).live.get(&id).cloned()
+        self.inner.conns.get(id)
     }
 
     pub fn connection_ids(&self) -> Vec<u64> {
-        read(&self.inner.conns).live.keys().copied().collect()
+        self.inner.conns.ids()
     }
 
     pub fn connection_count(&self) -> usize {
-        read(&self.inner.conns).live.len()
+        self.inner.conns.len()
     }
 
     /// Queues a text message to every open connection; returns how many accepted it.
@@ -190,26 +173,13 @@ impl WsServer {
     }
 
     fn each(&self, f: impl Fn(&WsConnection) -> Result<()>) -> usize {
-        let conns: Vec<WsConnection> = read(&self.inner.conns).live.values().cloned().collect();
+        let conns = self.inner.conns.all();
         conns.iter().filter(|c| f(c).is_ok()).count()
     }
 
     /// Counters over all connections, past and present.
     pub fn stats(&self) -> Stats {
-        let c = read(&self.inner.conns);
-        let mut stats = Stats {
-            connections_total: c.accepted,
-            active_connections: c.live.len() as u64,
-            connections_rejected: c.rejected,
-            ..Stats::default()
-        };
-        c.retired.add_to(&mut stats);
-        for conn in c.live.values() {
-            stats.queued_bytes += conn.queued_bytes();
-            conn.counters().add_to(&mut stats);
-        }
-        stats.errors += self.inner.errors.load(Ordering::Relaxed);
-        stats
+        self.inner.conns.stats()
     }
 }
 
@@ -226,16 +196,11 @@ fn admit(
     config: &Arc<WsServerConfig>,
     tls: &Option<Arc<Acceptor>>,
 ) {
-    let full = {
-        let mut c = write(&inner.conns);
-        if c.stopping {
-            return;
-        }
-        let full = c.live.len() + c.opening >= config.max_connections;
-        if !full {
-            c.opening += 1;
-        }
-        full
+    // Over the limit the request is still read, to answer it with 503.
+    let full = match inner.conns.reserve(config.max_connections) {
+        Admission::Stopping => return,
+        Admission::Full => true,
+        Admission::Reserved => false,
     };
     let _ = stream.set_nodelay(config.ws.no_delay);
     let local = stream.local_addr().unwrap_or(peer);
@@ -253,14 +218,12 @@ fn admit(
             },
         };
         if let Err(e) = result {
-            let mut c = write(&inner.conns);
             if full {
-                c.rejected += 1;
+                inner.conns.reject();
             } else {
-                c.opening -= 1;
+                inner.conns.release();
             }
-            drop(c);
-            inner.errors.fetch_add(1, Ordering::Relaxed);
+            inner.conns.error();
             let e = if e.code() == ErrorCode::Timeout {
                 Error::new(
                     ErrorCode::ConnectionTimeout,
@@ -310,20 +273,10 @@ where
         upgrade.subprotocol,
         config.ws.clone(),
     );
-    {
-        let mut c = write(&inner.conns);
-        c.opening -= 1;
-        c.accepted += 1;
-        c.live.insert(conn.id(), conn.clone());
-        if c.stopping {
-            conn.request_close(close_code::GOING_AWAY, "server stopping");
-        }
+    if inner.conns.open(conn.clone()) {
+        conn.request_close(close_code::GOING_AWAY, "server stopping");
     }
-    let closed = || {
-        let mut c = write(&inner.conns);
-        c.live.remove(&conn.id());
-        c.retired.absorb(conn.counters());
-    };
+    let closed = || inner.conns.close(&conn);
     run(conn.clone(), ws, &inner.ep.handlers, closed).await;
     Ok(())
 }
