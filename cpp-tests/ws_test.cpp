@@ -549,3 +549,18 @@ TEST(Ws, HundredClientsAgainstOneServer) {
     }
     EXPECT_EQ(server.stats().connections_total, 100u);
 }
+
+TEST(Ws, ALongRequestPathIsReportedWhole) {
+    test::watched<std::string> path;
+    core::messaging_ws_server server("ws");
+    server.set_connection_callback([&](std::shared_ptr<interfaces::i_websocket_session> c) {
+        path.update([&](std::string& p) { p = std::string(c->path()); });
+    });
+    auto config = loopback_config();
+    config.path = "/" + std::string(1000, 'p');  // beyond the first, stack-sized read
+    ASSERT_TRUE(server.start_server(config).is_ok());
+    core::messaging_ws_client client("c");
+    ASSERT_TRUE(client.start_client("127.0.0.1", server.port(), config.path).is_ok());
+    ASSERT_TRUE(path.wait([](const std::string& p) { return !p.empty(); }));
+    EXPECT_EQ(path.get(), config.path);
+}

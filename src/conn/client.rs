@@ -70,7 +70,13 @@ pub(crate) struct Launched {
     pub stop: watch::Receiver<bool>,
     pub first: First,
     /// For `start_wait`.
-    pub first_outcome: Receiver<Result<()>>,
+    pub pending: Pending,
+}
+
+/// What `start_wait` waits for: the first attempt's outcome, and whether a failure is retried.
+pub(crate) struct Pending {
+    outcome: Receiver<Result<()>>,
+    reconnect: bool,
 }
 
 /// Checks `host:port`, starts a run of `ep` and loads the TLS material (off the runtime's
@@ -83,6 +89,7 @@ pub(crate) fn launch<C: Clone, H: Clone + Default>(
     host: &str,
     port: u16,
     tls: Option<&ClientTlsConfig>,
+    reconnect: bool,
 ) -> Result<Launched> {
     if port == 0 {
         return Err(Error::new(ErrorCode::InvalidArgument, "port must not be 0"));
@@ -101,7 +108,7 @@ pub(crate) fn launch<C: Clone, H: Clone + Default>(
     };
     let (stop_tx, stop) = watch::channel(false);
     *lock(stop_signal) = Some(stop_tx);
-    let (first_tx, first_outcome) = sync_channel(1);
+    let (first_tx, outcome) = sync_channel(1);
     Ok(Launched {
         handle,
         run,
@@ -109,7 +116,7 @@ pub(crate) fn launch<C: Clone, H: Clone + Default>(
         tls,
         stop,
         first: Some(first_tx),
-        first_outcome,
+        pending: Pending { outcome, reconnect },
     })
 }
 
@@ -118,14 +125,13 @@ pub(crate) fn launch<C: Clone, H: Clone + Default>(
 /// may be started again at once.
 pub(crate) fn wait_first<C: Clone, H: Clone + Default>(
     ep: &Endpoint<C, H>,
-    outcome: Receiver<Result<()>>,
-    reconnect: bool,
+    pending: Pending,
 ) -> Result<()> {
     if !runtime::may_block() {
         return Ok(());
     }
-    let outcome = outcome.recv().unwrap_or_else(|_| Err(cancelled()));
-    if outcome.is_err() && !reconnect {
+    let outcome = pending.outcome.recv().unwrap_or_else(|_| Err(cancelled()));
+    if outcome.is_err() && !pending.reconnect {
         let _ = ep.wait_for_stop();
     }
     outcome

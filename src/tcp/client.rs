@@ -94,12 +94,10 @@ impl TcpClient {
     /// when this returns the failure (and may be started again). Called inside a callback it
     /// does not wait.
     pub fn start_wait(&self, host: &str, port: u16) -> Result<()> {
-        let outcome = self.launch(host, port)?;
-        let reconnect = self.inner.ep.config().reconnect.is_some();
-        client::wait_first(&self.inner.ep, outcome, reconnect)
+        client::wait_first(&self.inner.ep, self.launch(host, port)?)
     }
 
-    fn launch(&self, host: &str, port: u16) -> Result<std::sync::mpsc::Receiver<Result<()>>> {
+    fn launch(&self, host: &str, port: u16) -> Result<client::Pending> {
         let config = self.config();
         let inner = &self.inner;
         let l = client::launch(
@@ -108,6 +106,7 @@ impl TcpClient {
             host,
             port,
             config.tls.as_ref(),
+            config.reconnect.is_some(),
         )?;
         let guard = inner.ep.life.task();
         let inner = inner.clone();
@@ -123,7 +122,7 @@ impl TcpClient {
             inner.ep.life.end_run(run);
             drop(guard);
         });
-        Ok(l.first_outcome)
+        Ok(l.pending)
     }
 
     /// Sends on the current connection; not connected → `ConnectionClosed` (nothing is

@@ -90,12 +90,10 @@ impl WsClient {
     /// opening handshake) succeeded or failed, with its error; without reconnect the client
     /// has then stopped. Inside a callback it does not wait.
     pub fn start_wait(&self, host: &str, port: u16) -> Result<()> {
-        let outcome = self.launch(host, port)?;
-        let reconnect = self.inner.ep.config().reconnect.is_some();
-        client::wait_first(&self.inner.ep, outcome, reconnect)
+        client::wait_first(&self.inner.ep, self.launch(host, port)?)
     }
 
-    fn launch(&self, host: &str, port: u16) -> Result<std::sync::mpsc::Receiver<Result<()>>> {
+    fn launch(&self, host: &str, port: u16) -> Result<client::Pending> {
         let config = self.config();
         if !config.path.starts_with('/') {
             return Err(Error::new(
@@ -110,6 +108,7 @@ impl WsClient {
             host,
             port,
             config.tls.as_ref(),
+            config.reconnect.is_some(),
         )?;
         let guard = inner.ep.life.task();
         let inner = inner.clone();
@@ -125,7 +124,7 @@ impl WsClient {
             inner.ep.life.end_run(run);
             drop(guard);
         });
-        Ok(l.first_outcome)
+        Ok(l.pending)
     }
 
     fn with_conn(&self, f: impl FnOnce(&WsConnection) -> Result<()>) -> Result<()> {

@@ -143,35 +143,27 @@ trait WsObject {
     fn set_subprotocols(&self, names: Vec<String>) -> Result<()>;
 }
 
-impl WsObject for ns_ws_server {
-    fn set_handlers(&self, f: impl FnOnce(&mut WsHandlers)) {
-        self.0.set_handlers(f)
-    }
-    fn options(&self, f: impl FnOnce(&mut WsOptions)) -> Result<()> {
-        self.0.configure(|c| f(&mut c.ws))
-    }
-    fn set_path(&self, path: String) -> Result<()> {
-        self.0.configure(|c| c.path = path)
-    }
-    fn set_subprotocols(&self, names: Vec<String>) -> Result<()> {
-        self.0.configure(|c| c.subprotocols = names)
-    }
+/// Servers and clients hold these options under the same names.
+macro_rules! ws_object {
+    ($object:ty) => {
+        impl WsObject for $object {
+            fn set_handlers(&self, f: impl FnOnce(&mut WsHandlers)) {
+                self.0.set_handlers(f)
+            }
+            fn options(&self, f: impl FnOnce(&mut WsOptions)) -> Result<()> {
+                self.0.configure(|c| f(&mut c.ws))
+            }
+            fn set_path(&self, path: String) -> Result<()> {
+                self.0.configure(|c| c.path = path)
+            }
+            fn set_subprotocols(&self, names: Vec<String>) -> Result<()> {
+                self.0.configure(|c| c.subprotocols = names)
+            }
+        }
+    };
 }
-
-impl WsObject for ns_ws_client {
-    fn set_handlers(&self, f: impl FnOnce(&mut WsHandlers)) {
-        self.0.set_handlers(f)
-    }
-    fn options(&self, f: impl FnOnce(&mut WsOptions)) -> Result<()> {
-        self.0.configure(|c| f(&mut c.ws))
-    }
-    fn set_path(&self, path: String) -> Result<()> {
-        self.0.configure(|c| c.path = path)
-    }
-    fn set_subprotocols(&self, names: Vec<String>) -> Result<()> {
-        self.0.configure(|c| c.subprotocols = names)
-    }
-}
+ws_object!(ns_ws_server);
+ws_object!(ns_ws_client);
 
 /// Replaces one callback; on a NULL handle nothing is registered and the user data is not
 /// released.

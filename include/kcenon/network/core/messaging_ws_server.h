@@ -33,10 +33,13 @@ inline std::string ws_peer(const ns_ws_connection* c) {
     return address + ":" + std::to_string(port);
 }
 
-/// Reads a string property of a connection through `get(c, buf, len)`.
+/// Reads a string property of a connection through `get(c, buf, len)`: into a stack buffer,
+/// and only when that is too small into one the size of the longest request head accepted.
 template <typename Get>
 inline std::string ws_string(const ns_ws_connection* c, Get get) {
-    std::string buf(16 * 1024, '\0');  // the longest request line the handshake accepts fits
+    char small[256];
+    if (get(c, small, sizeof small) == NS_OK) return std::string(small);
+    std::string buf(16 * 1024, '\0');
     if (get(c, &buf[0], buf.size()) != NS_OK) return {};
     buf.resize(std::strlen(buf.c_str()));
     return buf;
