@@ -65,6 +65,17 @@ inline bool write_all(int fd, const test::bytes& data) {
 }
 
 
+/// True when the peer closes the connection (EOF or reset) within the deadline; the bytes
+/// before it are discarded.
+inline bool reads_to_close(int fd) {
+    std::uint8_t buf[4096];
+    for (;;) {
+        if (!wait_readable(fd)) return false;
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) return true;
+    }
+}
+
 /// A connected TCP socket to 127.0.0.1:port (-1 on failure).
 inline int connect_loopback(unsigned short port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
