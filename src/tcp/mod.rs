@@ -11,8 +11,9 @@ pub use config::{ClientConfig, ServerConfig};
 pub use server::TcpServer;
 
 use std::io::{self, IoSlice};
+use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -20,9 +21,13 @@ use socket2::{Domain, Protocol, SockRef, Socket, TcpKeepalive, Type};
 use tokio::io::AsyncWrite;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Handle;
+use tokio::sync::watch;
 
-use crate::conn::{addr, ConnOptions, DirectWrite, Session};
+use crate::conn::{addr, lock, ConnOptions, DirectWrite, Session};
 use crate::error::{Error, Result};
+use crate::runtime;
+use crate::tls::{Acceptor, ServerTlsConfig};
 
 /// A listening socket on `bind_address:port` (SO_REUSEADDR, the given backlog).
 pub(crate) fn listen(bind_address: &str, backlog: u32, port: u16) -> Result<TcpListener> {
@@ -39,6 +44,66 @@ pub(crate) fn listen(bind_address: &str, backlog: u32, port: u16) -> Result<TcpL
         TcpListener::from_std(socket.into())
     };
     setup().map_err(|e| Error::bind(&e, &text))
+}
+
+/// The listening side of a server (TCP or WebSocket): the bound address while running and the
+/// switch that ends the current run's accept loop.
+#[derive(Default)]
+pub(crate) struct Listening {
+    addr: Mutex<Option<SocketAddr>>,
+    stop: Mutex<Option<watch::Sender<bool>>>,
+}
+
+/// What a server run accepts with.
+pub(crate) struct Bound {
+    pub listener: TcpListener,
+    pub tls: Option<Arc<Acceptor>>,
+    /// Turns true when the run's accept loop must end.
+    pub stop: watch::Receiver<bool>,
+}
+
+impl Listening {
+    /// Loads the TLS certificate (if any) and binds `bind_address:port` — certificate files and
+    /// DNS off the runtime's hands when called from a callback. `what` names the server in the
+    /// log.
+    pub fn bind(
+        &self,
+        handle: &Handle,
+        (bind_address, backlog, port): (&str, u32, u16),
+        tls: Option<&ServerTlsConfig>,
+        what: &str,
+    ) -> Result<Bound> {
+        let (listener, tls) = runtime::blocking(|| {
+            let tls = tls.map(Acceptor::new).transpose()?;
+            let _enter = handle.enter();
+            Ok::<_, Error>((listen(bind_address, backlog, port)?, tls))
+        })?;
+        let addr = listener.local_addr().ok();
+        if let Some(addr) = addr {
+            crate::ns_log!(crate::log::Level::Info, "{what} listening on {addr}");
+        }
+        *lock(&self.addr) = addr;
+        let (tx, stop) = watch::channel(false);
+        *lock(&self.stop) = Some(tx);
+        Ok(Bound {
+            listener,
+            tls,
+            stop,
+        })
+    }
+
+    /// The bound address while running.
+    pub fn addr(&self) -> Option<SocketAddr> {
+        *lock(&self.addr)
+    }
+
+    /// Ends the accept loop and forgets the address.
+    pub fn end(&self) {
+        if let Some(tx) = lock(&self.stop).take() {
+            tx.send_replace(true);
+        }
+        *lock(&self.addr) = None;
+    }
 }
 
 /// Accepts until `stop` turns true, handing each connection to `admit`. Accept errors

@@ -1,13 +1,12 @@
 //! TCP server: accepts connections and runs one session per client.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::net::TcpStream;
-use tokio::sync::watch;
 
-use super::{tune, ServerConfig};
-use crate::conn::{self, lock, Admission, Endpoint, Handlers, Session, Stats, Table};
+use super::{tune, Bound, Listening, ServerConfig};
+use crate::conn::{self, Admission, Endpoint, Handlers, Session, Stats, Table};
 use crate::error::{Error, ErrorCode, Result};
 use crate::log::Level;
 use crate::runtime;
@@ -21,9 +20,7 @@ pub struct TcpServer {
 struct Inner {
     ep: Endpoint<ServerConfig>,
     sessions: Table<Session>,
-    local_addr: Mutex<Option<SocketAddr>>,
-    /// Tells the current run's accept loop to end.
-    stop_accepting: Mutex<Option<watch::Sender<bool>>>,
+    listening: Listening,
 }
 
 impl Default for TcpServer {
@@ -38,8 +35,7 @@ impl TcpServer {
             inner: Arc::new(Inner {
                 ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
                 sessions: Table::default(),
-                local_addr: Mutex::new(None),
-                stop_accepting: Mutex::new(None),
+                listening: Listening::default(),
             }),
         }
     }
@@ -75,30 +71,24 @@ impl TcpServer {
         let handle = runtime::handle()?;
         let run = self.inner.ep.start("server")?;
         let config = self.config();
-        // Certificate files and DNS: off the runtime's hands when called from a callback.
-        let listener = runtime::blocking(|| {
-            let tls = config.tls.as_ref().map(Acceptor::new).transpose()?;
-            let _enter = handle.enter();
-            Ok((
-                super::listen(&config.bind_address, config.backlog, port)?,
-                tls,
-            ))
-        });
-        let (listener, tls) = match listener {
-            Ok(l) => l,
+        let bound = self.inner.listening.bind(
+            handle,
+            (&config.bind_address, config.backlog, port),
+            config.tls.as_ref(),
+            "tcp server",
+        );
+        let Bound {
+            listener,
+            tls,
+            stop,
+        } = match bound {
+            Ok(b) => b,
             Err(e) => {
                 self.inner.ep.life.end_run(run);
                 return Err(e);
             }
         };
-        let local = listener.local_addr().ok();
-        *lock(&self.inner.local_addr) = local;
         self.inner.sessions.reopen();
-        if let Some(addr) = local {
-            crate::ns_log!(Level::Info, "tcp server listening on {addr}");
-        }
-        let (stop_tx, stop_rx) = watch::channel(false);
-        *lock(&self.inner.stop_accepting) = Some(stop_tx);
         let guard = self.inner.ep.life.task();
         let inner = self.inner.clone();
         handle.spawn(async move {
@@ -108,7 +98,7 @@ impl TcpServer {
                 inner.sessions.error();
                 inner.ep.handlers.fire_error(None, &err);
             };
-            super::accept_loop(listener, stop_rx, admit, failed).await;
+            super::accept_loop(listener, stop, admit, failed).await;
             drop(guard);
         });
         Ok(())
@@ -116,7 +106,7 @@ impl TcpServer {
 
     /// The bound address while running (read the port after `start(0)`).
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        *lock(&self.inner.local_addr)
+        self.inner.listening.addr()
     }
 
     /// Stops accepting, closes every session gracefully (flushing for up to `linger`) and
@@ -127,10 +117,7 @@ impl TcpServer {
         // Our own reference: the object may be freed by another thread once the stop is done.
         let inner = self.inner.clone();
         inner.ep.stop(|| {
-            if let Some(tx) = lock(&inner.stop_accepting).take() {
-                tx.send_replace(true);
-            }
-            *lock(&inner.local_addr) = None;
+            inner.listening.end();
             inner.sessions.stop_all(Session::close);
         });
         Ok(())

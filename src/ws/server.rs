@@ -2,20 +2,20 @@
 //! one connection task per client.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
 
 use super::connection::{close_code, fire_error, run, WsConnection, WsHandlers};
 use super::{handshake, WsOptions, WsServerConfig};
-use crate::conn::{lock, Admission, Endpoint, Stats, Table};
+use crate::conn::{Admission, Endpoint, Stats, Table};
 use crate::error::{Error, ErrorCode, Result};
 use crate::runtime;
+use crate::tcp::{Bound, Listening};
 use crate::tls::Acceptor;
 
 /// A WebSocket server. Dropping it stops it.
@@ -26,8 +26,7 @@ pub struct WsServer {
 struct Inner {
     ep: Endpoint<WsServerConfig, WsHandlers>,
     conns: Table<WsConnection>,
-    local_addr: Mutex<Option<SocketAddr>>,
-    stop_accepting: Mutex<Option<watch::Sender<bool>>>,
+    listening: Listening,
 }
 
 impl Default for WsServer {
@@ -49,8 +48,7 @@ impl WsServer {
             inner: Arc::new(Inner {
                 ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
                 conns: Table::default(),
-                local_addr: Mutex::new(None),
-                stop_accepting: Mutex::new(None),
+                listening: Listening::default(),
             }),
         }
     }
@@ -85,25 +83,24 @@ impl WsServer {
         }
         let handle = runtime::handle()?;
         let run = self.inner.ep.start("server")?;
-        let bound = runtime::blocking(|| {
-            let tls = config.tls.as_ref().map(Acceptor::new).transpose()?;
-            let _enter = handle.enter();
-            Ok((
-                crate::tcp::listen(&config.bind_address, config.backlog, port)?,
-                tls,
-            ))
-        });
-        let (listener, tls) = match bound {
+        let bound = self.inner.listening.bind(
+            handle,
+            (&config.bind_address, config.backlog, port),
+            config.tls.as_ref(),
+            "websocket server",
+        );
+        let Bound {
+            listener,
+            tls,
+            stop,
+        } = match bound {
             Ok(b) => b,
             Err(e) => {
                 self.inner.ep.life.end_run(run);
                 return Err(e);
             }
         };
-        *lock(&self.inner.local_addr) = listener.local_addr().ok();
         self.inner.conns.reopen();
-        let (stop_tx, stop_rx) = watch::channel(false);
-        *lock(&self.inner.stop_accepting) = Some(stop_tx);
         let guard = self.inner.ep.life.task();
         let inner = self.inner.clone();
         handle.spawn(async move {
@@ -113,7 +110,7 @@ impl WsServer {
                 inner.conns.error();
                 fire_error(&inner.ep.handlers, None, &err);
             };
-            crate::tcp::accept_loop(listener, stop_rx, admit, failed).await;
+            crate::tcp::accept_loop(listener, stop, admit, failed).await;
             drop(guard);
         });
         Ok(())
@@ -121,7 +118,7 @@ impl WsServer {
 
     /// The bound address while running.
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        *lock(&self.inner.local_addr)
+        self.inner.listening.addr()
     }
 
     /// Stops accepting, closes every connection with 1001 (going away) and returns when no
@@ -129,10 +126,7 @@ impl WsServer {
     pub fn stop(&self) -> Result<()> {
         let inner = self.inner.clone();
         inner.ep.stop(|| {
-            if let Some(tx) = lock(&inner.stop_accepting).take() {
-                tx.send_replace(true);
-            }
-            *lock(&inner.local_addr) = None;
+            inner.listening.end();
             inner
                 .conns
                 .stop_all(|conn| conn.request_close(close_code::GOING_AWAY, "server stopping"));
