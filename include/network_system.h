@@ -68,6 +68,28 @@
 
 #define NS_LOG_TRACE 5
 
+// Request headers (lower-case names, arrival order).
+#define NS_HTTP_HEADERS 0
+
+// Decoded query parameters.
+#define NS_HTTP_QUERY 1
+
+// The matched route's `:name` parameters.
+#define NS_HTTP_PATH_PARAMS 2
+
+// Cookies of the `Cookie` header.
+#define NS_HTTP_COOKIES 3
+
+// Fields of a form or multipart body.
+#define NS_HTTP_FORM 4
+
+// HTTP versions as `ns_http_request_version` / `ns_http_response_version` report them.
+#define NS_HTTP_VERSION_1_0 10
+
+#define NS_HTTP_VERSION_1_1 11
+
+#define NS_HTTP_VERSION_2 20
+
 // Raw byte stream (default): no header on the wire; data arrives in chunks.
 #define NS_FRAMING_RAW 0
 
@@ -89,6 +111,15 @@
 // Largest UDP payload over IPv6 without jumbograms (65535 − 8 UDP header bytes).
 #define NS_MAX_DATAGRAM_V6 65527
 
+// A request as a handler sees it: the whole body read, query, cookies, form fields and files
+// parsed. Header names are lower case (HTTP/2 requires it; HTTP/1.1 names are folded).
+typedef struct HttpRequest HttpRequest;
+
+// A response. Server side: what a handler returns (status 200, no headers, empty body by
+// default). Client side: what the peer sent, body decoded from gzip/deflate when
+// decompression is on.
+typedef struct HttpResponse HttpResponse;
+
 // A connection: on a server, one accepted client; on a client, its current connection.
 // Cheap to clone; every clone refers to the same connection.
 typedef struct Session Session;
@@ -96,6 +127,17 @@ typedef struct Session Session;
 // A WebSocket connection: on a server one accepted client, on a client its connection.
 // Cheap to clone; every clone refers to the same connection.
 typedef struct WsConnection WsConnection;
+
+// An HTTP client. Create with `ns_http_client_new`, release with `ns_http_client_free`. All
+// functions may be called from any thread at once (except free).
+typedef struct ns_http_client ns_http_client;
+
+// An HTTP server (HTTP/1.1 and HTTP/2). Create with `ns_http_server_new`, release with
+// `ns_http_server_free`.
+typedef struct ns_http_server ns_http_server;
+
+// A parsed URL (`ns_http_url_parse`); release with `ns_http_url_free`.
+typedef struct ns_http_url ns_http_url;
 
 // A TCP client. Create with `ns_tcp_client_new`, release with `ns_tcp_client_free`.
 typedef struct ns_tcp_client ns_tcp_client;
@@ -128,29 +170,67 @@ typedef int32_t ns_result;
 // Receives log records: level (`NS_LOG_*`), target (module) and message, valid during the call.
 typedef void (*ns_log_fn)(void *user_data, int32_t level, const char *target, const char *message);
 
-// One connection. Callbacks receive a borrowed `const ns_tcp_session *` (valid during the
-// call; never pass it to `ns_tcp_session_release`); `ns_tcp_session_retain` returns an owned
-// handle to release with `ns_tcp_session_release`.
-typedef struct Session ns_tcp_session;
+// A borrowed string or byte range: `len` bytes at `data` (not NUL-terminated). `data` is
+// NULL only with `len` 0.
+typedef struct ns_http_str {
+  const char *data;
+  size_t len;
+} ns_http_str;
 
-// Connect or disconnect event of `session` (borrowed).
-typedef void (*ns_tcp_session_fn)(void *user_data, const ns_tcp_session *session);
+// A request, borrowed by a handler during its call.
+typedef struct HttpRequest ns_http_request;
+
+// One uploaded file of a multipart request; views into the request.
+typedef struct ns_http_file {
+  struct ns_http_str field_name;
+  struct ns_http_str filename;
+  struct ns_http_str content_type;
+  struct ns_http_str content;
+} ns_http_file;
+
+// A response: filled by a handler (borrowed during the call; starts as 200 with no headers
+// and no body), or returned by the client (owned: release with `ns_http_response_free`).
+typedef struct HttpResponse ns_http_response;
+
+// A name and a value, NUL-terminated (query parameters and headers of a client request).
+typedef struct ns_http_pair {
+  const char *name;
+  const char *value;
+} ns_http_pair;
+
+// The end of an asynchronous request: `code` 0 and the response (borrowed, valid during the
+// call), or an error code, its message and NULL. Runs on a runtime thread.
+typedef void (*ns_http_response_fn)(void *user_data,
+                                    ns_result code,
+                                    const char *message,
+                                    const ns_http_response *response);
 
 // Releases user data handed to the library (see the callback setters and `*_send_owned`).
 typedef void (*ns_free_fn)(void *user_data);
 
-// Received bytes on `session` (both borrowed): a chunk in raw mode, a whole message in framed mode.
-typedef void (*ns_tcp_receive_fn)(void *user_data,
-                                  const ns_tcp_session *session,
-                                  const uint8_t *data,
-                                  size_t len);
+// A route, not-found or failure handler: fill `response` (it starts as 200, no headers,
+// empty body) and return 0; any other value answers 500 through the error handlers.
+typedef int32_t (*ns_http_handler_fn)(void *user_data,
+                                      const ns_http_request *request,
+                                      ns_http_response *response);
 
-// An error; `session` (borrowed) is NULL for errors of no connection (connect failure, limit
-// reached).
-typedef void (*ns_tcp_error_fn)(void *user_data,
-                                const ns_tcp_session *session,
-                                ns_result code,
-                                const char *message);
+// An error the server answers itself, as an error handler sees it (views valid during the
+// call).
+typedef struct ns_http_error_info {
+  int32_t status;
+  // The standard reason phrase ("Not Found").
+  struct ns_http_str message;
+  // What went wrong ("no route for GET /x").
+  struct ns_http_str detail;
+  // "METHOD target" of the request, empty when none was read.
+  struct ns_http_str request;
+} ns_http_error_info;
+
+// An error handler: fill `response` (it starts with the error's status, no headers, empty
+// body).
+typedef void (*ns_http_error_fn)(void *user_data,
+                                 const struct ns_http_error_info *error,
+                                 ns_http_response *response);
 
 // Counters of a server, client or session. Set `struct_size = sizeof(ns_stats)` before the
 // call; the library fills at most that many bytes, so the struct can grow.
@@ -171,6 +251,27 @@ typedef struct ns_stats {
   // TCP/TLS: socket writes that sent data; fewer than messages_out when sends coalesced.
   uint64_t writes;
 } ns_stats;
+
+// One connection. Callbacks receive a borrowed `const ns_tcp_session *` (valid during the
+// call; never pass it to `ns_tcp_session_release`); `ns_tcp_session_retain` returns an owned
+// handle to release with `ns_tcp_session_release`.
+typedef struct Session ns_tcp_session;
+
+// Connect or disconnect event of `session` (borrowed).
+typedef void (*ns_tcp_session_fn)(void *user_data, const ns_tcp_session *session);
+
+// Received bytes on `session` (both borrowed): a chunk in raw mode, a whole message in framed mode.
+typedef void (*ns_tcp_receive_fn)(void *user_data,
+                                  const ns_tcp_session *session,
+                                  const uint8_t *data,
+                                  size_t len);
+
+// An error; `session` (borrowed) is NULL for errors of no connection (connect failure, limit
+// reached).
+typedef void (*ns_tcp_error_fn)(void *user_data,
+                                const ns_tcp_session *session,
+                                ns_result code,
+                                const char *message);
 
 // One received datagram (valid during the call) and its sender (`address` NUL-terminated,
 // valid during the call).
@@ -313,6 +414,333 @@ ns_result ns_runtime_init(void);
 // The callback runs on any thread, possibly concurrently; `user_data` must stay valid until
 // the callback is replaced.
 ns_result ns_set_log_callback(int32_t level, ns_log_fn callback, void *user_data);
+
+// The method, e.g. "GET". Empty view for NULL.
+struct ns_http_str ns_http_request_method(const ns_http_request *request);
+
+// The target as sent: path and query ("/users/42?verbose=1").
+struct ns_http_str ns_http_request_uri(const ns_http_request *request);
+
+// The path of the target, not decoded.
+struct ns_http_str ns_http_request_path(const ns_http_request *request);
+
+// The body (whole; de-chunked).
+struct ns_http_str ns_http_request_body(const ns_http_request *request);
+
+// NS_HTTP_VERSION_1_0, _1_1 or _2; 0 for NULL.
+int32_t ns_http_request_version(const ns_http_request *request);
+
+// Number of entries of a kind (NS_HTTP_HEADERS, _QUERY, _PATH_PARAMS, _COOKIES, _FORM); 0
+// for NULL or an unknown kind.
+size_t ns_http_request_count(const ns_http_request *request, int32_t kind);
+
+// Entry `index` of a kind: its name and value. -1 for NULL arguments, an unknown kind or an
+// index out of range.
+ns_result ns_http_request_at(const ns_http_request *request,
+                             int32_t kind,
+                             size_t index,
+                             struct ns_http_str *name,
+                             struct ns_http_str *value);
+
+// The first value named `name` of a kind (headers: case-insensitive; the others exact).
+// -2 (NS_ERR_NOT_FOUND) when absent, -1 for NULL arguments or an unknown kind.
+ns_result ns_http_request_find(const ns_http_request *request,
+                               int32_t kind,
+                               const char *name,
+                               struct ns_http_str *value);
+
+// Number of uploaded files (multipart/form-data).
+size_t ns_http_request_file_count(const ns_http_request *request);
+
+// File `index`: views of its field name, file name, content type and content. -1 for NULL
+// arguments or an index out of range.
+ns_result ns_http_request_file_at(const ns_http_request *request,
+                                  size_t index,
+                                  struct ns_http_file *out);
+
+// Status code (100–999) and reason phrase (NULL: the standard one; HTTP/1.x only).
+ns_result ns_http_response_set_status(ns_http_response *response,
+                                      int32_t status,
+                                      const char *reason);
+
+// Sets a header, replacing every value of that name (case-insensitive). Content-Length and
+// Transfer-Encoding are the server's to set and are ignored; a name or value HTTP does not
+// allow makes the response a 500.
+ns_result ns_http_response_set_header(ns_http_response *response,
+                                      const char *name,
+                                      const char *value);
+
+// Adds a header value, keeping the others of that name (e.g. another Set-Cookie).
+ns_result ns_http_response_add_header(ns_http_response *response,
+                                      const char *name,
+                                      const char *value);
+
+// Copies `len` bytes at `data` as the body (replacing any).
+ns_result ns_http_response_set_body(ns_http_response *response, const uint8_t *data, size_t len);
+
+// Sends the body with Transfer-Encoding: chunked (HTTP/1.1) instead of Content-Length.
+ns_result ns_http_response_set_chunked(ns_http_response *response, bool chunked);
+
+// Adds a Set-Cookie header. `path`, `domain` and `same_site` ("Strict", "Lax", "None") may
+// be NULL or "" (left out); `max_age` < 0 leaves Max-Age out. Name and value are
+// percent-encoded where needed.
+ns_result ns_http_response_set_cookie(ns_http_response *response,
+                                      const char *name,
+                                      const char *value,
+                                      const char *path,
+                                      const char *domain,
+                                      int64_t max_age,
+                                      bool http_only,
+                                      bool secure,
+                                      const char *same_site);
+
+// The status code; 0 for NULL.
+int32_t ns_http_response_status(const ns_http_response *response);
+
+// The reason phrase (received, else the standard one).
+struct ns_http_str ns_http_response_reason(const ns_http_response *response);
+
+// NS_HTTP_VERSION_1_0, _1_1 or _2; 0 for NULL.
+int32_t ns_http_response_version(const ns_http_response *response);
+
+// The body (decoded from gzip/deflate when the client decompresses).
+struct ns_http_str ns_http_response_body(const ns_http_response *response);
+
+// True when the body goes out chunked.
+bool ns_http_response_chunked(const ns_http_response *response);
+
+// Number of headers (received ones: lower-case names, in order).
+size_t ns_http_response_header_count(const ns_http_response *response);
+
+// Header `index`: name and value. -1 for NULL arguments or an index out of range.
+ns_result ns_http_response_header_at(const ns_http_response *response,
+                                     size_t index,
+                                     struct ns_http_str *name,
+                                     struct ns_http_str *value);
+
+// The first value of a header (case-insensitive); -2 when absent.
+ns_result ns_http_response_find_header(const ns_http_response *response,
+                                       const char *name,
+                                       struct ns_http_str *value);
+
+// Releases a response the client returned. NULL is a no-op; never pass a handler's response.
+void ns_http_response_free(ns_http_response *response);
+
+// Parses an absolute http:// or https:// URL into `*out` (release with
+// `ns_http_url_free`). -1 with a message (`ns_last_error`) when it does not parse.
+ns_result ns_http_url_parse(const char *url, struct ns_http_url **out);
+
+// "http" or "https" (lower case).
+struct ns_http_str ns_http_url_scheme(const struct ns_http_url *url);
+
+// The host, without the brackets of an IPv6 literal.
+struct ns_http_str ns_http_url_host(const struct ns_http_url *url);
+
+// The path ("/" when the URL has none), not decoded.
+struct ns_http_str ns_http_url_path(const struct ns_http_url *url);
+
+// The explicit port, else 80 or 443; 0 for NULL.
+uint16_t ns_http_url_port(const struct ns_http_url *url);
+
+// Number of (decoded) query parameters.
+size_t ns_http_url_query_count(const struct ns_http_url *url);
+
+// Query parameter `index`. -1 for NULL arguments or an index out of range.
+ns_result ns_http_url_query_at(const struct ns_http_url *url,
+                               size_t index,
+                               struct ns_http_str *name,
+                               struct ns_http_str *value);
+
+// Releases a parsed URL. NULL is a no-op.
+void ns_http_url_free(struct ns_http_url *url);
+
+// Creates a client with this whole-request timeout (0: the default 30000 ms). Certificate
+// verification is on, against the system roots; redirects are not followed; responses are
+// decompressed. Release with `ns_http_client_free`.
+struct ns_http_client *ns_http_client_new(uint64_t timeout_ms);
+
+// Cancels asynchronous requests in flight (their callbacks run with -5 before this returns)
+// and releases the client. Exclusive. NULL is a no-op.
+void ns_http_client_free(struct ns_http_client *client);
+
+// Whole-request timeout (> 0) for requests started from now on: not connected in time →
+// -602, no complete response in time → -4.
+ns_result ns_http_client_set_timeout_ms(struct ns_http_client *client, uint64_t ms);
+
+// The whole-request timeout in ms; 0 for NULL.
+uint64_t ns_http_client_timeout_ms(const struct ns_http_client *client);
+
+// TLS for https:// URLs: a copy of `config` (trust, verification, pins, client certificate);
+// NULL restores the default (verification against the system roots). ALPN offers h2 and
+// http/1.1 unless the config names protocols. The pool starts afresh.
+ns_result ns_http_client_set_tls(struct ns_http_client *client,
+                                 const struct ns_tls_client_config *config);
+
+// Follow 301/302/303/307/308 up to `max_redirects` times (then -644); off by default: the
+// 3xx response is returned.
+ns_result ns_http_client_set_follow_redirects(struct ns_http_client *client,
+                                              bool enabled,
+                                              size_t max_redirects);
+
+// Speak HTTP/2 on http:// without negotiation (h2c prior knowledge; default off). https
+// negotiates through ALPN regardless.
+ns_result ns_http_client_set_http2_prior_knowledge(struct ns_http_client *client, bool enabled);
+
+// Ask for gzip/deflate and decode the response body (default on; off: the body as sent).
+ns_result ns_http_client_set_decompress(struct ns_http_client *client, bool enabled);
+
+// Largest response body, decoded (default 100 MiB; larger → -642).
+ns_result ns_http_client_set_max_response_bytes(struct ns_http_client *client, size_t max);
+
+// Sends a request and waits for the whole response, stored in `*out` (release with
+// `ns_http_response_free`). `query` pairs are appended to the URL's query (encoded);
+// `headers` are sent as given (Host, User-Agent and Accept-Encoding are added when
+// missing). Errors (message in `ns_last_error`): -1 for a URL that does not parse or bad
+// arguments, -601 refused, -607 unresolvable, -602 not connected in time, -4 no complete
+// response in time, -605/-606 TLS, -603 closed early, -642 body over the limit, -644
+// protocol error or too many redirects. Any status code is a success: check
+// `ns_http_response_status`. Inside a callback it waits without holding up the runtime.
+ns_result ns_http_client_request(struct ns_http_client *client,
+                                 const char *method,
+                                 const char *url,
+                                 const struct ns_http_pair *query,
+                                 size_t query_count,
+                                 const struct ns_http_pair *headers,
+                                 size_t header_count,
+                                 const uint8_t *body,
+                                 size_t body_len,
+                                 ns_http_response **out);
+
+// Starts a request (arguments as `ns_http_client_request`, copied) and returns at once;
+// `callback` runs once, on a runtime thread, with the response or the error (-5 when the
+// client is freed first). `free_user_data` (may be NULL) runs on `user_data` exactly once:
+// after the callback, or before this call returns when it fails (then the callback never
+// runs).
+ns_result ns_http_client_request_async(struct ns_http_client *client,
+                                       const char *method,
+                                       const char *url,
+                                       const struct ns_http_pair *query,
+                                       size_t query_count,
+                                       const struct ns_http_pair *headers,
+                                       size_t header_count,
+                                       const uint8_t *body,
+                                       size_t body_len,
+                                       ns_http_response_fn callback,
+                                       void *user_data,
+                                       ns_free_fn free_user_data);
+
+// Creates a stopped server: bind 0.0.0.0, 1000 connections, 30 s request timeout, 64 KiB of
+// headers, 10 MiB bodies, text error responses, no compression. Release with
+// `ns_http_server_free`.
+struct ns_http_server *ns_http_server_new(void);
+
+// Stops the server (as `ns_http_server_stop`), releases every handler's user data and the
+// server. Exclusive, and waits, as `ns_tcp_server_free`. NULL is a no-op.
+void ns_http_server_free(struct ns_http_server *server);
+
+// Address to bind, e.g. "127.0.0.1", "::1", "::" (default "0.0.0.0"). Before start (else
+// -661); same for every option setter below.
+ns_result ns_http_server_set_bind_address(struct ns_http_server *server, const char *address);
+
+// Open connections beyond this (> 0, default 1000) are answered 503 and closed.
+ns_result ns_http_server_set_max_connections(struct ns_http_server *server, size_t max);
+
+// Request timeout (> 0, default 30000 ms): the headers must arrive within it (else the
+// connection is closed, as is a keep-alive connection idle that long), then the body
+// within it (else 408).
+ns_result ns_http_server_set_request_timeout_ms(struct ns_http_server *server, uint64_t ms);
+
+// Largest request line + headers (> 0, default 64 KiB; HTTP/1.1 uses at least 8 KiB);
+// larger → 431 and the connection closes.
+ns_result ns_http_server_set_max_header_bytes(struct ns_http_server *server, size_t max);
+
+// Largest request body (default 10 MiB); larger → 413 and the connection closes.
+ns_result ns_http_server_set_max_body_bytes(struct ns_http_server *server, size_t max);
+
+// Error responses as JSON `{"error":{"status":…,"message":…,"detail":…}}` (default: text).
+ns_result ns_http_server_set_json_errors(struct ns_http_server *server, bool enabled);
+
+// gzip (or deflate) for response bodies of at least `threshold` bytes when the request's
+// Accept-Encoding allows it and the handler set no Content-Encoding (default off, 1024).
+ns_result ns_http_server_set_compression(struct ns_http_server *server,
+                                         bool enabled,
+                                         size_t threshold);
+
+// How long stop lets requests in progress finish (default 5000 ms).
+ns_result ns_http_server_set_drain_timeout_ms(struct ns_http_server *server, uint64_t ms);
+
+// https: TLS with a copy of `config` (ALPN offers h2 and http/1.1 unless the config names
+// protocols), or plain http with NULL (default).
+ns_result ns_http_server_set_tls(struct ns_http_server *server,
+                                 const struct ns_tls_server_config *config);
+
+// Adds a route: `method` ("GET", "POST", … any token; "*" for all) and a pattern such as
+// "/users/:id" (`:name` matches one path segment part; see the README). Routes are tried in
+// the order added, also while running; HEAD without a HEAD route uses the GET route.
+// `free_user_data` (may be NULL) runs on `user_data` when the server is freed and no call
+// runs; when this call fails it is not called. -1 for a NULL handler, a bad method or
+// pattern.
+ns_result ns_http_server_route(struct ns_http_server *server,
+                               const char *method,
+                               const char *pattern,
+                               ns_http_handler_fn handler,
+                               void *user_data,
+                               ns_free_fn free_user_data);
+
+// Answers requests no route matches (NULL: the 404 error response). User data as for
+// `ns_http_server_route`, released when replaced.
+ns_result ns_http_server_set_not_found_handler(struct ns_http_server *server,
+                                               ns_http_handler_fn handler,
+                                               void *user_data,
+                                               ns_free_fn free_user_data);
+
+// Answers requests whose handler failed (returned non-zero; a C++ handler threw), with the
+// request; NULL, or a failure of this handler too: the 500 error response.
+ns_result ns_http_server_set_failure_handler(struct ns_http_server *server,
+                                             ns_http_handler_fn handler,
+                                             void *user_data,
+                                             ns_free_fn free_user_data);
+
+// Builds the response for errors with this status (400, 404, 405, 408, 413, 500, 503; 431
+// and malformed requests are answered before a request exists). NULL removes it.
+ns_result ns_http_server_set_error_handler(struct ns_http_server *server,
+                                           int32_t status,
+                                           ns_http_error_fn handler,
+                                           void *user_data,
+                                           ns_free_fn free_user_data);
+
+// Builds the response for errors without a handler of their own. NULL removes it.
+ns_result ns_http_server_set_default_error_handler(struct ns_http_server *server,
+                                                   ns_http_error_fn handler,
+                                                   void *user_data,
+                                                   ns_free_fn free_user_data);
+
+// Binds `port` (0 picks a free one, see `ns_http_server_port`) and starts serving. -661 when
+// running, -662 when the address is taken or not allowed, -606 for unusable TLS material.
+ns_result ns_http_server_start(struct ns_http_server *server, uint16_t port);
+
+// The bound port while running; -660 when not running.
+ns_result ns_http_server_port(const struct ns_http_server *server, uint16_t *port);
+
+// Stops accepting, lets requests in progress finish (up to the drain timeout), closes the
+// connections and returns when no handler runs or will run again (waiting as
+// `ns_tcp_server_stop`). Not running → 0.
+ns_result ns_http_server_stop(struct ns_http_server *server);
+
+// Blocks until the server is stopped (by another thread or a handler). -1 inside a handler
+// or on a runtime thread.
+ns_result ns_http_server_wait_for_stop(struct ns_http_server *server);
+
+// True while running; false for NULL.
+bool ns_http_server_is_running(const struct ns_http_server *server);
+
+// Open connections; 0 for NULL.
+size_t ns_http_server_connection_count(const struct ns_http_server *server);
+
+// Counters since creation: connections (accepted, open, answered 503), requests
+// (messages_in), responses (messages_out), body bytes each way, errors. Set
+// `out->struct_size` first, as for `ns_tcp_server_get_stats`.
+ns_result ns_http_server_get_stats(const struct ns_http_server *server, struct ns_stats *out);
 
 // Creates a stopped client with default options. Release with `ns_tcp_client_free`.
 struct ns_tcp_client *ns_tcp_client_new(void);

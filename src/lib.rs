@@ -8,6 +8,7 @@ pub mod conn;
 pub mod error;
 #[doc(hidden)]
 pub mod ffi;
+pub mod http;
 pub mod log;
 pub mod runtime;
 pub mod tcp;

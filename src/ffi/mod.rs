@@ -13,12 +13,14 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub(crate) mod common;
+mod http;
 mod tcp;
 mod tls;
 mod udp;
 mod ws;
 
 pub use common::ns_stats;
+pub use http::*;
 pub use tcp::*;
 pub use tls::*;
 pub use udp::*;
