@@ -11,6 +11,10 @@
 #include <kcenon/network/interfaces/i_websocket_client.h>
 #include <kcenon/network/interfaces/i_websocket_server.h>
 #include <kcenon/network/interfaces/i_websocket_session.h>
+#include <kcenon/network/internal/http/http_client.h>
+#include <kcenon/network/internal/http/http_error.h>
+#include <kcenon/network/internal/http/http_server.h>
+#include <kcenon/network/internal/http/http_types.h>
 #include <kcenon/network/internal/http/websocket_client.h>
 #include <kcenon/network/internal/http/websocket_server.h>
 #include <kcenon/network/internal/websocket/websocket_frame.h>
@@ -126,5 +130,26 @@ int all_headers_compile(const std::string& text) {
     sum += static_cast<int>(ws->port() + wsc->stats().bytes_in + wss.connection_count() + ws->get_all_connections().size());
     sum += wssc.is_connected() || as_interface->is_running() ? 1 : 0;
     sum += static_cast<int>(internal::ws_close_code::message_too_big) + static_cast<int>(internal::ws_opcode::pong);
+
+    auto http = std::make_shared<core::http_server>("api");
+    http->get("/users/:id", [](const core::http_request_context& ctx) {
+        internal::http_response resp;
+        resp.set_body_string("User ID: " + ctx.get_path_param("id").value_or("?"));
+        resp.set_header("Content-Type", "text/plain");
+        resp.set_cookie("sid", "1");
+        return resp;
+    });
+    http->set_error_handler(internal::http_error_code::not_found, [](const internal::http_error& err) {
+        internal::http_response resp;
+        resp.status_code = err.status_code();
+        return resp;
+    });
+    core::http_client hc(std::chrono::milliseconds(100));
+    auto got = hc.get("http://127.0.0.1:1/", {{"q", "1"}});
+    auto url = core::http_url::parse("https://example.com/x?a=b");
+    sum += got.is_ok() ? got.value().status_code : got.error().code;
+    sum += url.is_ok() ? url.value().get_default_port() : 0;
+    sum += static_cast<int>(hc.get_timeout().count()) + http->port();
+    sum += static_cast<int>(internal::get_status_message(404).size() + internal::http_version_to_string(internal::http_version::HTTP_2_0).size());
     return sum;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the example pairs against each other on 127.0.0.1: the C echo server with the C echo
 # client, the C++ first_server with the C++ first_client, the TLS pair with the test certificates,
-# UDP, and the WebSocket pairs (C++ chat, C echo, and across them).
+# UDP, the WebSocket pairs (C++ chat, C echo, and across them) and the HTTP pairs (likewise).
 # Usage: examples_smoke.sh <examples dir> <test certificate dir>
 set -euo pipefail
 dir=$1
@@ -46,4 +46,11 @@ printf '#!/bin/sh\nexec "%s" client "$@"\n' "$dir/c_ws_echo" >"$work/c_ws_client
 chmod +x "$work/c_ws_server" "$work/c_ws_client"
 dir=$work run_pair c_ws_server c_ws_client "hello over WebSocket from C"
 dir=$work run_pair c_ws_server ws_chat_client "C server, C++ client"
+run_pair http_server http_client "hello over HTTP"
+ln -sf "$dir/http_client" "$work/http_client"
+printf '#!/bin/sh\nexec "%s" server "$@"\n' "$dir/c_http_echo" >"$work/c_http_server"
+printf '#!/bin/sh\nexec "%s" client "$@"\n' "$dir/c_http_echo" >"$work/c_http_client"
+chmod +x "$work/c_http_server" "$work/c_http_client"
+dir=$work run_pair c_http_server c_http_client "hello over HTTP from C"
+dir=$work run_pair c_http_server http_client "C server, C++ client over HTTP"
 echo "examples ok"

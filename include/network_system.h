@@ -666,6 +666,12 @@ ns_result ns_http_server_set_compression(struct ns_http_server *server,
                                          bool enabled,
                                          size_t threshold);
 
+// Handlers may block for long (database queries, sleeps, slow services): each call first
+// moves the runtime worker's other tasks to another thread, so nothing else waits for it, at
+// a cost per request. Default off: handlers run directly on a runtime thread and must return
+// quickly (as every callback).
+ns_result ns_http_server_set_blocking_handlers(struct ns_http_server *server, bool enabled);
+
 // How long stop lets requests in progress finish (default 5000 ms).
 ns_result ns_http_server_set_drain_timeout_ms(struct ns_http_server *server, uint64_t ms);
 

@@ -30,6 +30,10 @@ pub struct HttpServerConfig {
     pub compression: bool,
     /// Default 1024 bytes.
     pub compression_threshold: usize,
+    /// Handlers may block for long (database queries, sleeps, calls to slow services): each
+    /// call first moves the worker's other tasks to another thread, at a cost per request
+    /// (default off: handlers run directly and must return quickly, as every callback).
+    pub blocking_handlers: bool,
     /// How long `stop` lets requests in progress finish before closing (default 5 s).
     pub drain_timeout: Duration,
     /// https: certificate and key (ALPN offers h2 and http/1.1 unless set otherwise).
@@ -48,6 +52,7 @@ impl Default for HttpServerConfig {
             json_errors: false,
             compression: false,
             compression_threshold: 1024,
+            blocking_handlers: false,
             drain_timeout: Duration::from_secs(5),
             tls: None,
         }

@@ -361,14 +361,30 @@ struct Refusal {
     status: StatusCode,
     detail: String,
     close: bool,
+    /// "METHOD target" of the request.
+    request: String,
 }
 
-fn refuse(status: StatusCode, detail: impl Into<String>, close: bool) -> Refusal {
+fn refuse(
+    parts: &http::request::Parts,
+    status: StatusCode,
+    detail: impl Into<String>,
+    close: bool,
+) -> Refusal {
     Refusal {
         status,
         detail: detail.into(),
         close,
+        request: label(
+            &parts.method,
+            parts.uri.path_and_query().map_or("/", |p| p.as_str()),
+        ),
     }
+}
+
+/// "METHOD target", how errors and the log name a request.
+fn label(method: &Method, target: &str) -> String {
+    format!("{method} {target}")
 }
 
 /// Reads the request, runs its route and builds the response.
@@ -382,26 +398,24 @@ async fn respond(
     let counters = &run.inner.counters;
     counters.requests.fetch_add(1, Ordering::Relaxed);
     let routes = run.inner.ep.handlers.load();
-    let label = format!(
-        "{} {}",
-        req.method(),
-        req.uri().path_and_query().map_or("/", |p| p.as_str())
-    );
-    let accept = req
-        .headers()
-        .get(ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let accept = if run.config.compression {
+        req.headers()
+            .get(ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    } else {
+        None
+    };
     let head = req.method() == Method::HEAD;
     let answer = match read(run, peer, full, req, started).await {
         Err(r) => {
-            let mut resp = error_response(run, &routes, r.status, r.detail, label);
+            let mut resp = error_response(run, &routes, r.status, r.detail, r.request);
             if r.close {
                 resp.set_header("Connection", "close");
             }
             resp
         }
-        Ok(request) => dispatch(run, &routes, &request, label),
+        Ok(request) => dispatch(run, &routes, request),
     };
     counters.responses.fetch_add(1, Ordering::Relaxed);
     into_hyper(run, answer, accept.as_deref(), head)
@@ -416,8 +430,10 @@ async fn read(
     started: Instant,
 ) -> std::result::Result<HttpRequest, Refusal> {
     let config = &run.config;
+    let (parts, incoming) = req.into_parts();
     if full {
         return Err(refuse(
+            &parts,
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
                 "the server's limit of {} connections is reached",
@@ -426,7 +442,6 @@ async fn read(
             true,
         ));
     }
-    let (parts, incoming) = req.into_parts();
     let declared = parts
         .headers
         .get(CONTENT_LENGTH)
@@ -434,6 +449,7 @@ async fn read(
         .and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > config.max_body_bytes as u64) {
         return Err(refuse(
+            &parts,
             StatusCode::PAYLOAD_TOO_LARGE,
             format!(
                 "the body is over the limit of {} bytes",
@@ -443,14 +459,20 @@ async fn read(
         ));
     }
     let deadline = tokio::time::Instant::from_std(started + config.request_timeout);
-    let collected = tokio::time::timeout_at(
-        deadline,
-        Limited::new(incoming, config.max_body_bytes).collect(),
-    )
-    .await;
+    let collected = if http_body::Body::is_end_stream(&incoming) {
+        Ok(Ok(Bytes::new()))
+    } else {
+        tokio::time::timeout_at(
+            deadline,
+            Limited::new(incoming, config.max_body_bytes).collect(),
+        )
+        .await
+        .map(|r| r.map(|c| c.to_bytes()))
+    };
     let body = match collected {
         Err(_) => {
             return Err(refuse(
+                &parts,
                 StatusCode::REQUEST_TIMEOUT,
                 format!(
                     "the body did not arrive within {} ms",
@@ -461,6 +483,7 @@ async fn read(
         }
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
             return Err(refuse(
+                &parts,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
                     "the body is over the limit of {} bytes",
@@ -471,12 +494,13 @@ async fn read(
         }
         Ok(Err(e)) => {
             return Err(refuse(
+                &parts,
                 StatusCode::BAD_REQUEST,
                 format!("the body could not be read: {e}"),
                 true,
             ))
         }
-        Ok(Ok(c)) => c.to_bytes(),
+        Ok(Ok(b)) => b,
     };
     run.inner
         .counters
@@ -513,6 +537,7 @@ async fn read(
                 .await
                 .map_err(|e| {
                     refuse(
+                        &parts,
                         StatusCode::BAD_REQUEST,
                         format!("malformed multipart body: {e}"),
                         false,
@@ -545,21 +570,32 @@ async fn read(
     })
 }
 
-/// Runs a handler in the server's callback scope; a panic is a failure.
+/// Runs a user handler in the server's callback scope; a panic is a failure (None). With
+/// `blocking_handlers` the worker first hands its other tasks to another thread, so a handler
+/// that blocks (a database query, a sleep) holds up nothing else.
+fn user<T>(run: &Run, what: &str, f: impl FnOnce() -> T) -> Option<T> {
+    let mut out = None;
+    let owner = run.inner.ep.handlers.owner();
+    let go = || runtime::invoke(owner, what, || out = Some(f()));
+    if run.config.blocking_handlers {
+        runtime::blocking(go);
+    } else {
+        go();
+    }
+    out
+}
+
 fn call(
     run: &Run,
     handler: &HttpHandler,
     request: &HttpRequest,
 ) -> std::result::Result<HttpResponse, String> {
-    let mut out = Err("the handler panicked".to_string());
-    runtime::invoke(run.inner.ep.handlers.owner(), "http handler", || {
-        out = handler(request)
-    });
-    out
+    user(run, "http handler", || handler(request))
+        .unwrap_or_else(|| Err("the handler panicked".to_string()))
 }
 
 /// Finds the route (registration order; HEAD falls back to GET) and runs it.
-fn dispatch(run: &Run, routes: &Routes, request: &HttpRequest, label: String) -> HttpResponse {
+fn dispatch(run: &Run, routes: &Routes, mut request: HttpRequest) -> HttpResponse {
     let star = Method::from_bytes(b"*").ok();
     let mut allowed: Vec<&str> = Vec::new();
     let mut found = None;
@@ -592,21 +628,21 @@ fn dispatch(run: &Run, routes: &Routes, request: &HttpRequest, label: String) ->
                 routes,
                 StatusCode::METHOD_NOT_ALLOWED,
                 format!("{} is not allowed for {}", request.method, request.path),
-                label,
+                label(&request.method, &request.uri),
             );
             resp.set_header("Allow", &allowed.join(", "));
             return resp;
         }
         if let Some(h) = &routes.not_found {
-            return match call(run, h, request) {
+            return match call(run, h, &request) {
                 Ok(r) => r,
-                Err(e) => failure(run, routes, request, e, label),
+                Err(e) => failure(run, routes, &request, e),
             };
         }
+        let label = label(&request.method, &request.uri);
         let detail = format!("no route for {label}");
         return error_response(run, routes, StatusCode::NOT_FOUND, detail, label);
     };
-    let mut request = request.clone();
     request.path_params = params
         .into_iter()
         .map(|(k, v)| {
@@ -618,18 +654,13 @@ fn dispatch(run: &Run, routes: &Routes, request: &HttpRequest, label: String) ->
         .collect();
     match call(run, &route.handler, &request) {
         Ok(r) => r,
-        Err(e) => failure(run, routes, &request, e, label),
+        Err(e) => failure(run, routes, &request, e),
     }
 }
 
 /// The answer to a failed handler: the failure handler's, else a 500 error response.
-fn failure(
-    run: &Run,
-    routes: &Routes,
-    request: &HttpRequest,
-    why: String,
-    label: String,
-) -> HttpResponse {
+fn failure(run: &Run, routes: &Routes, request: &HttpRequest, why: String) -> HttpResponse {
+    let label = label(&request.method, &request.uri);
     run.inner.counters.errors.fetch_add(1, Ordering::Relaxed);
     crate::ns_log!(Level::Warn, "http handler for {label} failed: {why}");
     if let Some(h) = &routes.failed {
@@ -658,11 +689,7 @@ fn error_response(
         .map(|(_, h)| h)
         .or(routes.default_error.as_ref());
     if let Some(h) = handler {
-        let mut out = None;
-        runtime::invoke(run.inner.ep.handlers.owner(), "http error handler", || {
-            out = Some(h(&err))
-        });
-        if let Some(r) = out {
+        if let Some(r) = user(run, "http error handler", || h(&err)) {
             return r;
         }
     }

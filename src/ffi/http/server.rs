@@ -212,6 +212,18 @@ pub unsafe extern "C" fn ns_http_server_set_compression(
     })
 }
 
+/// Handlers may block for long (database queries, sleeps, slow services): each call first
+/// moves the runtime worker's other tasks to another thread, so nothing else waits for it, at
+/// a cost per request. Default off: handlers run directly on a runtime thread and must return
+/// quickly (as every callback).
+#[no_mangle]
+pub unsafe extern "C" fn ns_http_server_set_blocking_handlers(
+    server: *mut ns_http_server,
+    enabled: bool,
+) -> ns_result {
+    configure(server, |c| c.blocking_handlers = enabled)
+}
+
 /// How long stop lets requests in progress finish (default 5000 ms).
 #[no_mangle]
 pub unsafe extern "C" fn ns_http_server_set_drain_timeout_ms(

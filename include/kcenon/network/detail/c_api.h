@@ -72,6 +72,9 @@ inline network_stats read_stats(Handle* h, Getter get) {
     return out;
 }
 
+/// A view the library hands out, copied into a string.
+inline std::string view_string(ns_http_str s) { return s.len ? std::string(s.data, s.len) : std::string(); }
+
 inline std::uint64_t to_ms(std::chrono::milliseconds d) {
     return d.count() > 0 ? static_cast<std::uint64_t>(d.count()) : 0;
 }
