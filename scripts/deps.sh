@@ -11,6 +11,10 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v objdump >/dev/null 2>&1 || missing+=(binutils)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ -f /usr/include/gtest/gtest.h ] || missing+=(libgtest-dev)
+# Independent HTTP peers and the HTTP load smoke: curl, wrk, nginx.
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 # Python for the independent peers (WebSocket: the `websockets` package, in build/venv).
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)

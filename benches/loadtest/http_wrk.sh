@@ -5,11 +5,14 @@
 # three answering "Hello, World!" as text/plain. Prints requests/s, latency percentiles and the
 # ratios of ours to each baseline; rounds alternate the servers (this machine's speed swings).
 # Usage: http_wrk.sh <build dir> [seconds per run, default 10] [rounds, default 2]
+# Env: workers=N runtime threads of ours and hyper (default 1: wrk has the other core, as
+# nginx's one worker); HTTP_BASELINE=path of the http_baseline binary.
 # Needs wrk and nginx (Debian); a missing one is skipped with a message.
 set -euo pipefail
 build=$(cd "$1" && pwd)
 secs=${2:-10}
 rounds=${3:-2}
+baseline=${HTTP_BASELINE:-$build/cargo/release/examples/http_baseline}
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -35,8 +38,8 @@ start() {
   [ -n "${port[$name]}" ] || { echo "$name: unexpected first line: $line"; exit 1; }
 }
 
-start ours env NETWORK_SYSTEM_WORKER_THREADS=${workers:-2} "$build/examples/http_server" 0
-start hyper "$build/cargo/release/examples/http_baseline" 0 ${workers:-2}
+start ours env NETWORK_SYSTEM_WORKER_THREADS=${workers:-1} "$build/examples/http_server" 0
+start hyper "$baseline" 0 ${workers:-1}
 servers=(ours hyper)
 if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
   nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
@@ -89,7 +92,7 @@ for r in $(seq "$rounds"); do
   done
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-echo "wrk -t1 -c64 -d${secs}s GET / (\"Hello, World!\"), $rounds round(s), medians; $(date -u +%Y-%m-%d), $(nproc) cores"
+echo "wrk -t1 -c64 -d${secs}s GET / (\"Hello, World!\"), ${workers:-1} runtime thread(s), $rounds round(s), medians; $(date -u +%Y-%m-%d), $(nproc) cores"
 printf '| server | requests/s | p50 µs | p90 µs | p99 µs |\n|---|---:|---:|---:|---:|\n'
 declare -A med
 for s in "${servers[@]}"; do

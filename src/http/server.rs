@@ -41,7 +41,8 @@ pub type ErrorHandler = Arc<dyn Fn(&HttpError) -> HttpResponse + Send + Sync>;
 
 #[derive(Clone)]
 struct Route {
-    method: Method,
+    /// None: every method ("*").
+    method: Option<Method>,
     pattern: Pattern,
     handler: HttpHandler,
 }
@@ -280,14 +281,18 @@ impl HttpServer {
     }
 }
 
-/// The method and compiled pattern of a route, or why they are refused.
-pub(crate) fn route_parts(method: &str, pattern: &str) -> Result<(Method, Pattern)> {
-    let parsed = Method::from_bytes(method.as_bytes()).map_err(|_| {
-        crate::Error::new(
-            ErrorCode::InvalidArgument,
-            format!("'{method}' is not an HTTP method"),
-        )
-    })?;
+/// The method (None for "*") and compiled pattern of a route, or why they are refused.
+pub(crate) fn route_parts(method: &str, pattern: &str) -> Result<(Option<Method>, Pattern)> {
+    let parsed = if method == "*" {
+        None
+    } else {
+        Some(Method::from_bytes(method.as_bytes()).map_err(|_| {
+            crate::Error::new(
+                ErrorCode::InvalidArgument,
+                format!("'{method}' is not an HTTP method"),
+            )
+        })?)
+    };
     Ok((parsed, Pattern::parse(pattern)?))
 }
 
@@ -506,12 +511,6 @@ async fn read(
         .counters
         .bytes_in
         .fetch_add(body.len() as u64, Ordering::Relaxed);
-    let text = |v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), text(v)))
-        .collect();
     let cookies = body::cookies(
         parts
             .headers
@@ -522,7 +521,7 @@ async fn read(
     let content_type = parts
         .headers
         .get(CONTENT_TYPE)
-        .map(text)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .unwrap_or_default();
     let essence = content_type
         .split(';')
@@ -546,21 +545,16 @@ async fn read(
         }
         _ => (Vec::new(), Vec::new()),
     };
-    let uri = parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
     Ok(HttpRequest {
         method: parts.method,
-        path: parts.uri.path().to_string(),
         query: parts
             .uri
             .query()
             .map(|q| body::pairs(q.as_bytes()))
             .unwrap_or_default(),
-        uri,
+        uri: parts.uri,
         version: parts.version,
-        headers,
+        headers: parts.headers,
         body,
         path_params: Vec::new(),
         cookies,
@@ -596,7 +590,6 @@ fn call(
 
 /// Finds the route (registration order; HEAD falls back to GET) and runs it.
 fn dispatch(run: &Run, routes: &Routes, mut request: HttpRequest) -> HttpResponse {
-    let star = Method::from_bytes(b"*").ok();
     let mut allowed: Vec<&str> = Vec::new();
     let mut found = None;
     for wanted in [
@@ -607,14 +600,16 @@ fn dispatch(run: &Run, routes: &Routes, mut request: HttpRequest) -> HttpRespons
     .flatten()
     {
         for route in &routes.routes {
-            let Some(params) = route.pattern.matches(&request.path) else {
+            let Some(params) = route.pattern.matches(request.path()) else {
                 continue;
             };
-            if route.method == *wanted || Some(&route.method) == star.as_ref() {
-                found = Some((route, params));
-                break;
+            match &route.method {
+                Some(m) if m != wanted => allowed.push(m.as_str()),
+                _ => {
+                    found = Some((route, params));
+                    break;
+                }
             }
-            allowed.push(route.method.as_str());
         }
         if found.is_some() {
             break;
@@ -627,8 +622,8 @@ fn dispatch(run: &Run, routes: &Routes, mut request: HttpRequest) -> HttpRespons
                 run,
                 routes,
                 StatusCode::METHOD_NOT_ALLOWED,
-                format!("{} is not allowed for {}", request.method, request.path),
-                label(&request.method, &request.uri),
+                format!("{} is not allowed for {}", request.method, request.path()),
+                label(&request.method, request.target()),
             );
             resp.set_header("Allow", &allowed.join(", "));
             return resp;
@@ -639,7 +634,7 @@ fn dispatch(run: &Run, routes: &Routes, mut request: HttpRequest) -> HttpRespons
                 Err(e) => failure(run, routes, &request, e),
             };
         }
-        let label = label(&request.method, &request.uri);
+        let label = label(&request.method, request.target());
         let detail = format!("no route for {label}");
         return error_response(run, routes, StatusCode::NOT_FOUND, detail, label);
     };
@@ -660,7 +655,7 @@ fn dispatch(run: &Run, routes: &Routes, mut request: HttpRequest) -> HttpRespons
 
 /// The answer to a failed handler: the failure handler's, else a 500 error response.
 fn failure(run: &Run, routes: &Routes, request: &HttpRequest, why: String) -> HttpResponse {
-    let label = label(&request.method, &request.uri);
+    let label = label(&request.method, request.target());
     run.inner.counters.errors.fetch_add(1, Ordering::Relaxed);
     crate::ns_log!(Level::Warn, "http handler for {label} failed: {why}");
     if let Some(h) = &routes.failed {

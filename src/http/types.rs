@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use http::{Method, StatusCode, Version};
+use http::{HeaderMap, Method, StatusCode, Uri, Version};
 
 /// One uploaded file of a `multipart/form-data` body.
 #[derive(Debug, Clone, Default)]
@@ -19,13 +19,11 @@ pub struct MultipartFile {
 #[derive(Debug, Clone)]
 pub struct HttpRequest {
     pub method: Method,
-    /// The request target as sent: path and query (`/users/42?verbose=1`).
-    pub uri: String,
-    /// The path part of the target, not decoded.
-    pub path: String,
+    /// The request target (`target()` and `path()` read it).
+    pub uri: Uri,
     pub version: Version,
-    /// In arrival order; a repeated header appears once per line.
-    pub headers: Vec<(String, String)>,
+    /// Every value of a repeated header is kept; iteration yields a name's values together.
+    pub headers: HeaderMap,
     pub body: Bytes,
     /// Decoded query parameters in order.
     pub query: Vec<(String, String)>,
@@ -58,9 +56,17 @@ fn find_exact<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> 
 }
 
 impl HttpRequest {
-    /// The first value of a header (case-insensitive).
+    /// The target as sent: path and query (`/users/42?verbose=1`).
+    pub fn target(&self) -> &str {
+        self.uri.path_and_query().map_or("/", |p| p.as_str())
+    }
+    /// The path of the target, not decoded.
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+    /// The first value of a header (case-insensitive; None when absent or not text).
     pub fn header(&self, name: &str) -> Option<&str> {
-        find(&self.headers, name)
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
     pub fn query_param(&self, name: &str) -> Option<&str> {
         find_exact(&self.query, name)

@@ -94,9 +94,9 @@ fn version_number(v: http::Version) -> i32 {
     }
 }
 
+/// The name/value lists of a kind other than headers.
 fn pairs(request: &HttpRequest, kind: i32) -> Result<&[(String, String)]> {
     Ok(match kind {
-        NS_HTTP_HEADERS => &request.headers,
         NS_HTTP_QUERY => &request.query,
         NS_HTTP_PATH_PARAMS => &request.path_params,
         NS_HTTP_COOKIES => &request.cookies,
@@ -130,13 +130,13 @@ pub unsafe extern "C" fn ns_http_request_method(request: *const ns_http_request)
 /// The target as sent: path and query ("/users/42?verbose=1").
 #[no_mangle]
 pub unsafe extern "C" fn ns_http_request_uri(request: *const ns_http_request) -> ns_http_str {
-    request_str(request, |r| r.uri.as_bytes())
+    request_str(request, |r| r.target().as_bytes())
 }
 
 /// The path of the target, not decoded.
 #[no_mangle]
 pub unsafe extern "C" fn ns_http_request_path(request: *const ns_http_request) -> ns_http_str {
-    request_str(request, |r| r.path.as_bytes())
+    request_str(request, |r| r.path().as_bytes())
 }
 
 /// The body (whole; de-chunked).
@@ -160,10 +160,10 @@ pub unsafe extern "C" fn ns_http_request_count(
     request: *const ns_http_request,
     kind: i32,
 ) -> usize {
-    guard_value(0, || {
-        handle(request, "request")
-            .and_then(|r| pairs(&r.0, kind))
-            .map_or(0, <[_]>::len)
+    guard_value(0, || match handle(request, "request") {
+        Ok(r) if kind == NS_HTTP_HEADERS => r.0.headers.len(),
+        Ok(r) => pairs(&r.0, kind).map_or(0, <[_]>::len),
+        Err(_) => 0,
     })
 }
 
@@ -178,12 +178,17 @@ pub unsafe extern "C" fn ns_http_request_at(
     value: *mut ns_http_str,
 ) -> ns_result {
     guard(|| {
-        let list = pairs(&handle(request, "request")?.0, kind)?;
-        let (k, v) = list
-            .get(index)
-            .ok_or_else(|| invalid("index out of range"))?;
-        put(name, k.as_bytes())?;
-        put(value, v.as_bytes())
+        let r = &handle(request, "request")?.0;
+        let out_of_range = || invalid("index out of range");
+        let (k, v): (&[u8], &[u8]) = if kind == NS_HTTP_HEADERS {
+            let (k, v) = r.headers.iter().nth(index).ok_or_else(out_of_range)?;
+            (k.as_str().as_bytes(), v.as_bytes())
+        } else {
+            let (k, v) = pairs(r, kind)?.get(index).ok_or_else(out_of_range)?;
+            (k.as_bytes(), v.as_bytes())
+        };
+        put(name, k)?;
+        put(value, v)
     })
 }
 
