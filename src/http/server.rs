@@ -186,24 +186,17 @@ impl HttpServer {
             }
         }
         let handle = runtime::handle()?;
-        let run = self.inner.ep.start("server")?;
-        let bound = self.inner.listening.bind(
-            handle,
-            (&config.bind_address, config.backlog, port),
-            config.tls.as_ref(),
-            "http server",
-        );
         let Bound {
             listener,
             tls,
             stop,
-        } = match bound {
-            Ok(b) => b,
-            Err(e) => {
-                self.inner.ep.life.end_run(run);
-                return Err(e);
-            }
-        };
+        } = self.inner.listening.start(
+            &self.inner.ep,
+            handle,
+            (&config.bind_address, config.backlog, port),
+            config.tls.as_ref(),
+            "http server",
+        )?;
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()

@@ -24,7 +24,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Handle;
 use tokio::sync::watch;
 
-use crate::conn::{addr, lock, ConnOptions, DirectWrite, Session};
+use crate::conn::{addr, lock, ConnOptions, DirectWrite, Endpoint, Session};
 use crate::error::{Error, Result};
 use crate::runtime;
 use crate::tls::{Acceptor, ServerTlsConfig};
@@ -63,21 +63,24 @@ pub(crate) struct Bound {
 }
 
 impl Listening {
-    /// Loads the TLS certificate (if any) and binds `bind_address:port` — certificate files and
-    /// DNS off the runtime's hands when called from a callback. `what` names the server in the
-    /// log.
-    pub fn bind(
+    /// Marks the server `ep` running, loads the TLS certificate (if any) and binds
+    /// `bind_address:port` — certificate files and DNS off the runtime's hands when called from
+    /// a callback; when that fails the server is stopped again. `what` names it in the log.
+    pub fn start<C: Clone, H: Clone + Default>(
         &self,
+        ep: &Endpoint<C, H>,
         handle: &Handle,
         (bind_address, backlog, port): (&str, u32, u16),
         tls: Option<&ServerTlsConfig>,
         what: &str,
     ) -> Result<Bound> {
-        let (listener, tls) = runtime::blocking(|| {
+        let run = ep.start("server")?;
+        let bound = runtime::blocking(|| {
             let tls = tls.map(Acceptor::new).transpose()?;
             let _enter = handle.enter();
             Ok::<_, Error>((listen(bind_address, backlog, port)?, tls))
-        })?;
+        });
+        let (listener, tls) = bound.inspect_err(|_| ep.life.end_run(run))?;
         let addr = listener.local_addr().ok();
         if let Some(addr) = addr {
             crate::ns_log!(crate::log::Level::Info, "{what} listening on {addr}");

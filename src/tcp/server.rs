@@ -69,25 +69,18 @@ impl TcpServer {
     /// not permitted → `BindFailed`; bad bind address → `AddressResolutionFailed`.
     pub fn start(&self, port: u16) -> Result<()> {
         let handle = runtime::handle()?;
-        let run = self.inner.ep.start("server")?;
         let config = self.config();
-        let bound = self.inner.listening.bind(
-            handle,
-            (&config.bind_address, config.backlog, port),
-            config.tls.as_ref(),
-            "tcp server",
-        );
         let Bound {
             listener,
             tls,
             stop,
-        } = match bound {
-            Ok(b) => b,
-            Err(e) => {
-                self.inner.ep.life.end_run(run);
-                return Err(e);
-            }
-        };
+        } = self.inner.listening.start(
+            &self.inner.ep,
+            handle,
+            (&config.bind_address, config.backlog, port),
+            config.tls.as_ref(),
+            "tcp server",
+        )?;
         self.inner.sessions.reopen();
         let guard = self.inner.ep.life.task();
         let inner = self.inner.clone();

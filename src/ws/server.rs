@@ -82,24 +82,17 @@ impl WsServer {
             ));
         }
         let handle = runtime::handle()?;
-        let run = self.inner.ep.start("server")?;
-        let bound = self.inner.listening.bind(
-            handle,
-            (&config.bind_address, config.backlog, port),
-            config.tls.as_ref(),
-            "websocket server",
-        );
         let Bound {
             listener,
             tls,
             stop,
-        } = match bound {
-            Ok(b) => b,
-            Err(e) => {
-                self.inner.ep.life.end_run(run);
-                return Err(e);
-            }
-        };
+        } = self.inner.listening.start(
+            &self.inner.ep,
+            handle,
+            (&config.bind_address, config.backlog, port),
+            config.tls.as_ref(),
+            "websocket server",
+        )?;
         self.inner.conns.reopen();
         let guard = self.inner.ep.life.task();
         let inner = self.inner.clone();
