@@ -185,10 +185,10 @@ public:
     /// a name) is refused: -1, also returned here (the original's route setters return void).
     VoidResult route(const std::string& method, const std::string& pattern, http_handler handler) {
         using H = network::detail::holder<http_handler>;
-        return network::detail::to_result(
-            ns_http_server_route(handle_, method.c_str(), pattern.c_str(), &http_detail::on_request,
-                                 network::detail::make_holder(std::move(handler)), &H::release),
-            "http_server");
+        void* held = network::detail::make_holder(std::move(handler));
+        const ns_result r = ns_http_server_route(handle_, method.c_str(), pattern.c_str(), &http_detail::on_request, held, &H::release);
+        if (r != NS_OK) H::release(held);  // a refused route does not take the user data
+        return network::detail::to_result(r, "http_server");
     }
 
     /// Answers requests no route matches (default: 404 through the error handlers).
@@ -253,7 +253,8 @@ private:
             setter(nullptr, nullptr, nullptr);
             return;
         }
-        setter(&http_detail::on_request, network::detail::make_holder(std::move(handler)), &H::release);
+        void* held = network::detail::make_holder(std::move(handler));
+        if (setter(&http_detail::on_request, held, &H::release) != NS_OK) H::release(held);
     }
     template <typename Setter>
     void set_error(error_handler& handler, Setter setter) {
@@ -262,7 +263,8 @@ private:
             setter(nullptr, nullptr, nullptr);
             return;
         }
-        setter(&http_detail::on_error, network::detail::make_holder(std::move(handler)), &H::release);
+        void* held = network::detail::make_holder(std::move(handler));
+        if (setter(&http_detail::on_error, held, &H::release) != NS_OK) H::release(held);
     }
 
     ns_result apply_options() {
