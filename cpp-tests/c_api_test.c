@@ -467,11 +467,140 @@ static void test_ws(void) {
     ns_ws_server_free(server);
 }
 
+/* HTTP through the C ABI: argument checks, a route reading every accessor, the blocking and the
+ * asynchronous client, URL parsing, user data released exactly once. */
+static int32_t http_route(void *ud, const ns_http_request *req, ns_http_response *resp) {
+    (void)ud;
+    ns_http_str id = {0}, verbose = {0}, host = {0}, name = {0}, value = {0};
+    if (ns_http_request_find(req, NS_HTTP_PATH_PARAMS, "id", &id) != NS_OK) return 1;
+    if (ns_http_request_find(req, NS_HTTP_QUERY, "verbose", &verbose) != NS_OK) return 2;
+    if (ns_http_request_find(req, NS_HTTP_HEADERS, "HOST", &host) != NS_OK || host.len == 0) return 3;
+    if (ns_http_request_find(req, NS_HTTP_COOKIES, "none", &value) != NS_ERR_NOT_FOUND) return 4;
+    if (ns_http_request_at(req, NS_HTTP_HEADERS, 0, &name, &value) != NS_OK) return 5;
+    if (ns_http_request_at(req, NS_HTTP_HEADERS, 1000, &name, &value) != NS_ERR_INVALID_ARGUMENT) return 6;
+    if (ns_http_request_version(req) != NS_HTTP_VERSION_1_1) return 7;
+    ns_http_str method = ns_http_request_method(req), body = ns_http_request_body(req);
+    char out[128];
+    int n = snprintf(out, sizeof out, "%.*s %.*s v=%.*s body=%.*s", (int)method.len, method.data, (int)id.len, id.data,
+                     (int)verbose.len, verbose.data, (int)body.len, body.data);
+    ns_http_response_set_status(resp, 201, NULL);
+    ns_http_response_set_header(resp, "Content-Type", "text/plain");
+    ns_http_response_set_cookie(resp, "sid", "a b", "/", NULL, 60, true, false, "Lax");
+    ns_http_response_set_body(resp, (const uint8_t *)out, (size_t)n);
+    return 0;
+}
+
+static int32_t http_fail(void *ud, const ns_http_request *req, ns_http_response *resp) {
+    (void)ud;
+    (void)req;
+    (void)resp;
+    return 9;
+}
+
+typedef struct {
+    shared s;
+    int done;
+    int code;
+    int status;
+    char body[128];
+} http_seen;
+
+static void http_async_done(void *ud, ns_result code, const char *message, const ns_http_response *resp) {
+    http_seen *seen = ud;
+    (void)message;
+    seen->code = code;
+    if (resp) {
+        ns_http_str body = ns_http_response_body(resp);
+        seen->status = ns_http_response_status(resp);
+        snprintf(seen->body, sizeof seen->body, "%.*s", (int)body.len, body.data);
+    }
+    bump(&seen->s, &seen->done);
+}
+
+static void test_http(void) {
+    ns_http_str v = {0};
+    ns_http_response *resp = NULL;
+    ns_http_url *url = NULL;
+    CHECK(ns_http_server_start(NULL, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_http_server_route(NULL, "GET", "/", http_route, NULL, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_http_request_find(NULL, NS_HTTP_HEADERS, "x", &v) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_http_request_count(NULL, NS_HTTP_HEADERS) == 0);
+    CHECK(ns_http_request_method(NULL).len == 0);
+    CHECK(ns_http_response_set_status(NULL, 200, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_http_response_status(NULL) == 0);
+    CHECK(ns_http_client_request(NULL, "GET", "http://x/", NULL, 0, NULL, 0, NULL, 0, &resp) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_http_url_parse(NULL, &url) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_http_url_parse("ftp://x/", &url) == NS_ERR_INVALID_ARGUMENT && strlen(ns_last_error_message()) > 0);
+    ns_http_response_free(NULL);
+    ns_http_url_free(NULL);
+    ns_http_server_free(NULL);
+    ns_http_client_free(NULL);
+
+    CHECK(ns_http_url_parse("https://[::1]:8443/a?x=1&y=%20", &url) == NS_OK);
+    ns_http_str host = ns_http_url_host(url), k = {0};
+    CHECK(host.len == 3 && memcmp(host.data, "::1", 3) == 0);
+    CHECK(ns_http_url_port(url) == 8443 && ns_http_url_query_count(url) == 2);
+    CHECK(ns_http_url_query_at(url, 1, &k, &v) == NS_OK && v.len == 1 && v.data[0] == ' ');
+    ns_http_url_free(url);
+
+    released = 0;
+    ns_http_server *server = ns_http_server_new();
+    CHECK(ns_http_server_set_bind_address(server, "127.0.0.1") == NS_OK);
+    CHECK(ns_http_server_route(server, "GET", "no-slash", http_route, &released, release_user_data) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(released == 0); /* a refused route does not take the user data */
+    CHECK(ns_http_server_route(server, "GE T", "/", http_route, NULL, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_http_server_route(server, "GET", "/", NULL, NULL, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_http_server_route(server, "*", "/items/:id", http_route, &released, release_user_data) == NS_OK);
+    CHECK(ns_http_server_route(server, "GET", "/fail", http_fail, NULL, NULL) == NS_OK);
+    CHECK(ns_http_server_set_max_connections(server, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_http_server_set_error_handler(server, 200, NULL, NULL, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_http_server_start(server, 0) == NS_OK);
+    CHECK(ns_http_server_set_json_errors(server, true) == NS_ERR_SERVER_ALREADY_RUNNING);
+    uint16_t port = 0;
+    CHECK(ns_http_server_port(server, &port) == NS_OK && port != 0);
+
+    char target[128];
+    snprintf(target, sizeof target, "http://127.0.0.1:%u/items/7", port);
+    ns_http_client *client = ns_http_client_new(5000);
+    ns_http_pair query[] = {{"verbose", "1"}};
+    CHECK(ns_http_client_request(client, "POST", target, query, 1, NULL, 0, (const uint8_t *)"hi", 2, &resp) == NS_OK);
+    ns_http_str body = ns_http_response_body(resp), cookie = {0};
+    CHECK(ns_http_response_status(resp) == 201);
+    CHECK(body.len == 18 && memcmp(body.data, "POST 7 v=1 body=hi", 18) == 0);
+    CHECK(ns_http_response_find_header(resp, "set-cookie", &cookie) == NS_OK);
+    CHECK(cookie.len > 10 && memcmp(cookie.data, "sid=a%20b;", 10) == 0);
+    CHECK(ns_http_response_find_header(resp, "x-missing", &cookie) == NS_ERR_NOT_FOUND);
+    ns_http_response_free(resp);
+    snprintf(target, sizeof target, "http://127.0.0.1:%u/fail", port);
+    CHECK(ns_http_client_request(client, "GET", target, NULL, 0, NULL, 0, NULL, 0, &resp) == NS_OK);
+    CHECK(ns_http_response_status(resp) == 500);
+    ns_http_response_free(resp);
+    CHECK(ns_http_client_request(client, "GET", "not a url", NULL, 0, NULL, 0, NULL, 0, &resp) == NS_ERR_INVALID_ARGUMENT);
+
+    http_seen seen;
+    memset(&seen, 0, sizeof seen);
+    shared_init(&seen.s);
+    snprintf(target, sizeof target, "http://127.0.0.1:%u/items/8?verbose=2", port);
+    CHECK(ns_http_client_request_async(client, "GET", target, NULL, 0, NULL, 0, NULL, 0, http_async_done, &seen, NULL) == NS_OK);
+    CHECK(wait_at_least(&seen.s, &seen.done, 1));
+    CHECK(seen.code == NS_OK && seen.status == 201 && strcmp(seen.body, "GET 8 v=2 body=") == 0);
+    CHECK(ns_http_client_request_async(client, "GET", "bad", NULL, 0, NULL, 0, NULL, 0, http_async_done, &released,
+                                       release_user_data) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(released == 1); /* released at once when the request is refused */
+    ns_stats stats = {.struct_size = sizeof stats};
+    CHECK(ns_http_server_get_stats(server, &stats) == NS_OK && stats.messages_in == 3);
+    ns_http_client_free(client);
+    ns_http_server_free(server);
+    CHECK(released == 2); /* the route's user data, once, at free */
+    released = 0;
+}
+
 int main(void) {
     test_log_callback();
     test_udp_echo();
     test_tls_arguments();
     test_ws();
+    test_http();
     test_argument_checks();
     test_framed_echo_and_stop_in_callback();
     test_free_client_in_its_callback();

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::header::{
     HeaderName, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, USER_AGENT,
 };
-use http::{Method, Request, Uri};
+use http::{HeaderMap, Method, Request, Uri};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_util::client::legacy::connect::{capture_connection, Connected, Connection};
@@ -368,17 +368,15 @@ impl HttpClient {
         headers: &[(String, String)],
         body: Bytes,
     ) -> Result<HttpResponse> {
+        let prepared = prepare(method, url, query, headers)?;
+        self.send_prepared(prepared, body).await
+    }
+
+    async fn send_prepared(&self, p: Prepared, body: Bytes) -> Result<HttpResponse> {
         let state = lock(&self.state).clone();
         let limit = self.timeout();
-        let uri = with_query(url, query)?;
-        let method = Method::from_bytes(method.as_bytes()).map_err(|_| {
-            Error::new(
-                ErrorCode::InvalidArgument,
-                format!("'{method}' is not an HTTP method"),
-            )
-        })?;
-        let work = follow(&state, method, uri, headers, body);
-        match tokio::time::timeout(limit, work).await {
+        let url = p.uri.to_string();
+        match tokio::time::timeout(limit, follow(&state, p, body)).await {
             Ok(r) => r,
             Err(_) => Err(Error::new(
                 ErrorCode::Timeout,
@@ -407,14 +405,12 @@ impl HttpClient {
                 "a blocking request cannot be made from async code: use request().await",
             ));
         }
+        let prepared = prepare(method, url, query, headers)?;
         runtime::blocking(|| {
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
             let this = self.share();
-            let (method, url) = (method.to_string(), url.to_string());
-            let (query, headers) = (query.to_vec(), headers.to_vec());
             handle.spawn(async move {
-                let r = this.request(&method, &url, &query, &headers, body).await;
-                let _ = tx.send(r);
+                let _ = tx.send(this.send_prepared(prepared, body).await);
             });
             rx.recv().unwrap_or_else(|_| {
                 Err(Error::new(
@@ -425,8 +421,8 @@ impl HttpClient {
         })
     }
 
-    /// Starts a request and returns at once; `done` runs on a runtime thread with the result
-    /// (in the client's callback scope). Dropping the client first cancels it: `done` gets
+    /// Starts a request and returns at once (a bad method, URL or header is returned here);
+    /// `done` runs on a runtime thread with the result (in the client's callback scope). Dropping the client first cancels it: `done` gets
     /// -5 before the drop returns.
     pub fn request_async(
         &self,
@@ -438,15 +434,14 @@ impl HttpClient {
         done: ResponseFn,
     ) -> Result<()> {
         let handle = runtime::handle()?;
+        let prepared = prepare(method, url, query, headers)?;
         let guard = self.life.task();
         let this = self.share();
         let owner = self.life.id();
         let mut cancel = self.cancel.subscribe();
-        let (method, url) = (method.to_string(), url.to_string());
-        let (query, headers) = (query.to_vec(), headers.to_vec());
         handle.spawn(async move {
             let r = tokio::select! {
-                r = this.request(&method, &url, &query, &headers, body) => r,
+                r = this.send_prepared(prepared, body) => r,
                 _ = cancel.wait_for(|c| *c) => Err(Error::new(
                     ErrorCode::Cancelled,
                     "the client was released before the response arrived",
@@ -477,18 +472,53 @@ impl HttpClient {
     }
 }
 
-/// Sends, following redirects when enabled.
-async fn follow(
-    state: &State,
-    mut method: Method,
-    mut uri: Uri,
+/// A request checked before anything is sent.
+struct Prepared {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+}
+
+/// Checks the method, the URL (with `query` appended) and the headers.
+fn prepare(
+    method: &str,
+    url: &str,
+    query: &[(String, String)],
     headers: &[(String, String)],
-    mut body: Bytes,
-) -> Result<HttpResponse> {
+) -> Result<Prepared> {
+    let uri = with_query(url, query)?;
+    let method = Method::from_bytes(method.as_bytes()).map_err(|_| {
+        Error::new(
+            ErrorCode::InvalidArgument,
+            format!("'{method}' is not an HTTP method"),
+        )
+    })?;
+    let mut map = HeaderMap::with_capacity(headers.len());
+    for (k, v) in headers {
+        let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) else {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                format!("header '{k}: {v}' is not valid"),
+            ));
+        };
+        map.append(name, value);
+    }
+    Ok(Prepared {
+        method,
+        uri,
+        headers: map,
+    })
+}
+
+/// Sends, following redirects when enabled.
+async fn follow(state: &State, mut p: Prepared, mut body: Bytes) -> Result<HttpResponse> {
     let config = &state.config;
     let mut redirects = 0;
     loop {
-        let resp = send(state, method.clone(), uri.clone(), headers, body.clone()).await?;
+        let resp = send(state, &p, body.clone()).await?;
         let location = resp.header("location").map(str::to_string);
         let redirect = matches!(resp.status, 301 | 302 | 303 | 307 | 308);
         let (true, true, Some(location)) = (config.follow_redirects, redirect, location) else {
@@ -501,10 +531,10 @@ async fn follow(
                 format!("more than {} redirects", config.max_redirects),
             ));
         }
-        uri = resolve(&uri, &location)?;
-        if resp.status == 303 || (matches!(resp.status, 301 | 302) && method == Method::POST) {
-            if method != Method::HEAD {
-                method = Method::GET;
+        p.uri = resolve(&p.uri, &location)?;
+        if resp.status == 303 || (matches!(resp.status, 301 | 302) && p.method == Method::POST) {
+            if p.method != Method::HEAD {
+                p.method = Method::GET;
             }
             body = Bytes::new();
         }
@@ -528,33 +558,16 @@ fn resolve(base: &Uri, location: &str) -> Result<Uri> {
 }
 
 /// One request on the pool; the body read whole and decoded.
-async fn send(
-    state: &State,
-    method: Method,
-    uri: Uri,
-    headers: &[(String, String)],
-    body: Bytes,
-) -> Result<HttpResponse> {
+async fn send(state: &State, p: &Prepared, body: Bytes) -> Result<HttpResponse> {
     let config = &state.config;
-    let url = uri.to_string();
+    let url = p.uri.to_string();
     let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
+        .method(p.method.clone())
+        .uri(p.uri.clone())
         .body(Full::new(body))
         .map_err(|e| Error::new(ErrorCode::InvalidArgument, format!("{url}: {e}")))?;
+    *req.headers_mut() = p.headers.clone();
     let h = req.headers_mut();
-    for (k, v) in headers {
-        let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_str(v),
-        ) else {
-            return Err(Error::new(
-                ErrorCode::InvalidArgument,
-                format!("header '{k}: {v}' is not valid"),
-            ));
-        };
-        h.append(name, value);
-    }
     if !h.contains_key(USER_AGENT) {
         h.insert(
             USER_AGENT,

@@ -66,7 +66,14 @@ impl HttpRequest {
     }
     /// The first value of a header (case-insensitive; None when absent or not text).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.header_bytes(name)
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
+    /// The first value of a header as sent (case-insensitive name).
+    pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
+        // HeaderName folds the name to lower case (a &str key would be looked up as given).
+        let name = http::HeaderName::from_bytes(name.as_bytes()).ok()?;
+        self.headers.get(name).map(|v| v.as_bytes())
     }
     pub fn query_param(&self, name: &str) -> Option<&str> {
         find_exact(&self.query, name)

@@ -202,16 +202,17 @@ pub unsafe extern "C" fn ns_http_request_find(
     value: *mut ns_http_str,
 ) -> ns_result {
     guard(|| {
-        let list = pairs(&handle(request, "request")?.0, kind)?;
+        let r = &handle(request, "request")?.0;
         let name = string(name, "name")?;
-        let found = if kind == NS_HTTP_HEADERS {
-            list.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))
+        let missing = || Error::new(ErrorCode::NotFound, format!("no '{name}'"));
+        let found: &[u8] = if kind == NS_HTTP_HEADERS {
+            r.header_bytes(name).ok_or_else(missing)?
         } else {
-            list.iter().find(|(k, _)| k == name)
+            let list = pairs(r, kind)?;
+            let (_, v) = list.iter().find(|(k, _)| k == name).ok_or_else(missing)?;
+            v.as_bytes()
         };
-        let (_, v) =
-            found.ok_or_else(|| Error::new(ErrorCode::NotFound, format!("no '{name}'")))?;
-        put(value, v.as_bytes())
+        put(value, found)
     })
 }
 
