@@ -597,7 +597,11 @@ fn dispatch(run: &Run, routes: &Routes, mut request: HttpRequest) -> HttpRespons
                 continue;
             };
             match &route.method {
-                Some(m) if m != wanted => allowed.push(m.as_str()),
+                Some(m) if m != wanted => {
+                    if !allowed.contains(&m.as_str()) {
+                        allowed.push(m.as_str());
+                    }
+                }
                 _ => {
                     found = Some((route, params));
                     break;
@@ -610,7 +614,6 @@ fn dispatch(run: &Run, routes: &Routes, mut request: HttpRequest) -> HttpRespons
     }
     let Some((route, params)) = found else {
         if !allowed.is_empty() {
-            allowed.dedup();
             let mut resp = error_response(
                 run,
                 routes,
