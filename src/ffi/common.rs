@@ -112,21 +112,21 @@ pub(crate) fn reconnect_policy(
     }))
 }
 
-/// Copies `count` NUL-terminated UTF-8 strings; NULL `items` is allowed for count 0.
-pub(crate) fn strings(
-    items: *const *const c_char,
-    count: usize,
-    what: &str,
-) -> Result<Vec<String>> {
+/// Borrows `count` items at `items`; NULL is allowed for count 0.
+pub(crate) fn items<'a, T>(items: *const T, count: usize, what: &str) -> Result<&'a [T]> {
     if count == 0 {
-        return Ok(Vec::new());
+        return Ok(&[]);
     }
     if items.is_null() {
         return Err(invalid(&format!("{what} is NULL")));
     }
-    // SAFETY: the caller guarantees `items` points to `count` string pointers.
-    let items = unsafe { std::slice::from_raw_parts(items, count) };
-    items
+    // SAFETY: the caller guarantees `items` points to `count` readable items for this call.
+    Ok(unsafe { std::slice::from_raw_parts(items, count) })
+}
+
+/// Copies `count` NUL-terminated UTF-8 strings; NULL `items` is allowed for count 0.
+pub(crate) fn strings(list: *const *const c_char, count: usize, what: &str) -> Result<Vec<String>> {
+    items(list, count, what)?
         .iter()
         .map(|&p| string(p, what).map(str::to_string))
         .collect()

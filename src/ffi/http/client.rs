@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 use super::{ns_http_pair, ns_http_response};
 use crate::error::Result;
+use crate::ffi::common::items;
 use crate::ffi::tls::{client_copy, ns_tls_client_config};
 use crate::ffi::{
     bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string, UserData,
@@ -154,20 +155,8 @@ pub unsafe extern "C" fn ns_http_client_set_max_response_bytes(
     })
 }
 
-fn pair_list(
-    items: *const ns_http_pair,
-    count: usize,
-    what: &str,
-) -> Result<Vec<(String, String)>> {
-    if count == 0 {
-        return Ok(Vec::new());
-    }
-    if items.is_null() {
-        return Err(invalid(&format!("{what} is NULL")));
-    }
-    // SAFETY: the caller guarantees `items` points to `count` pairs for this call.
-    let items = unsafe { std::slice::from_raw_parts(items, count) };
-    items
+fn pair_list(list: *const ns_http_pair, count: usize, what: &str) -> Result<Vec<(String, String)>> {
+    items(list, count, what)?
         .iter()
         .map(|p| {
             Ok((
