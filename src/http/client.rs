@@ -21,7 +21,6 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::TlsConnector;
 
 use super::body::{coding_of, decompress};
 use super::types::HttpResponse;
@@ -49,12 +48,7 @@ impl HttpUrl {
     pub fn parse(url: &str) -> Result<HttpUrl> {
         let uri = parse_uri(url)?;
         let scheme = uri.scheme_str().unwrap_or("http").to_ascii_lowercase();
-        let host = uri.host().unwrap_or("");
-        let host = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host)
-            .to_string();
+        let host = host_of(&uri).to_string();
         Ok(HttpUrl {
             port: uri.port_u16().unwrap_or(default_port(&scheme)),
             scheme,
@@ -202,25 +196,33 @@ impl Write for Stream {
 }
 
 /// Opens connections for the pool: our connect (errors -601/-602/-607) and, for https, our
-/// rustls configuration (built once, on the first https connection).
+/// TLS connector (its rustls configuration built once, on the first https connection).
 #[derive(Clone)]
 struct Connector {
     tls: crate::tls::ClientTlsConfig,
-    rustls: Arc<OnceLock<std::result::Result<TlsConnector, Error>>>,
+    rustls: Arc<OnceLock<std::result::Result<Arc<rustls::ClientConfig>, Error>>>,
     timeout: Duration,
 }
 
 impl Connector {
-    fn tls_connector(&self, host: &str) -> Result<TlsConnector> {
+    fn tls_connector(&self, host: &str) -> Result<Arc<crate::tls::Connector>> {
         let built = self.rustls.get_or_init(|| {
             let mut config = self.tls.clone();
             if config.alpn.is_empty() {
                 config.alpn = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
             }
-            runtime::blocking(|| config.build(host)).map(|c| TlsConnector::from(Arc::new(c)))
+            runtime::blocking(|| config.build(host)).map(Arc::new)
         });
-        built.clone()
+        crate::tls::Connector::with_rustls(built.clone()?, &self.tls, host)
     }
+}
+
+/// The host of a URI without the brackets of an IPv6 literal.
+fn host_of(uri: &Uri) -> &str {
+    let host = uri.host().unwrap_or("");
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
 }
 
 impl tower_service::Service<Uri> for Connector {
@@ -236,38 +238,20 @@ impl tower_service::Service<Uri> for Connector {
         let this = self.clone();
         Box::pin(async move {
             let https = uri.scheme_str() == Some("https");
-            let host = uri.host().unwrap_or("");
-            let host = host
-                .strip_prefix('[')
-                .and_then(|h| h.strip_suffix(']'))
-                .unwrap_or(host)
-                .to_string();
-            let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-            let tcp = crate::tcp::connect(&host, port, this.timeout).await?;
+            let host = host_of(&uri);
+            let port = uri
+                .port_u16()
+                .unwrap_or(default_port(uri.scheme_str().unwrap_or("")));
+            let tcp = crate::tcp::connect(host, port, this.timeout).await?;
             let _ = tcp.set_nodelay(true);
             if !https {
                 return Ok(Stream::Plain(TokioIo::new(tcp)));
             }
-            let connector = this.tls_connector(&host)?;
-            let name = this.tls.server_name.clone().unwrap_or_else(|| host.clone());
-            let name = rustls_pki_types::ServerName::try_from(name.clone()).map_err(|_| {
-                Error::new(
-                    ErrorCode::InvalidArgument,
-                    format!("'{name}' is not a valid TLS server name"),
-                )
-            })?;
-            let peer = format!("{host}:{port}");
-            let tls = match tokio::time::timeout(
-                this.tls.handshake_timeout,
-                connector.connect(name, tcp),
-            )
-            .await
-            {
-                Err(_) => return Err(crate::tls::timed_out(&peer, this.tls.handshake_timeout)),
-                Ok(Err(e)) => return Err(crate::tls::handshake_error(e, &peer)),
-                Ok(Ok(s)) => s,
-            };
-            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+            let (tls, info) = this
+                .tls_connector(host)?
+                .connect(tcp, &format!("{host}:{port}"))
+                .await?;
+            let h2 = info.alpn.as_deref() == Some(b"h2");
             Ok(Stream::Tls(Box::new(TokioIo::new(tls)), h2))
         })
     }

@@ -22,6 +22,16 @@ impl Connector {
     /// Loads trust roots, pins and the client certificate for connecting to `host` (or the
     /// configured server name); problems are `CertificateError`.
     pub fn new(config: &ClientTlsConfig, host: &str) -> Result<Arc<Connector>> {
+        Connector::with_rustls(Arc::new(config.build(host)?), config, host)
+    }
+
+    /// A connector for `host` (or the configured server name) on a rustls configuration
+    /// already built from `config` — one configuration shared by connections to many hosts.
+    pub fn with_rustls(
+        rustls: Arc<rustls::ClientConfig>,
+        config: &ClientTlsConfig,
+        host: &str,
+    ) -> Result<Arc<Connector>> {
         let name = config
             .server_name
             .clone()
@@ -33,7 +43,7 @@ impl Connector {
             )
         })?;
         Ok(Arc::new(Connector {
-            inner: TlsConnector::from(Arc::new(config.build(host)?)),
+            inner: TlsConnector::from(rustls),
             name,
             timeout: config.handshake_timeout,
         }))

@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorCode};
 
 /// Maps a failed handshake to `CertificateError` (the peer's certificate was refused) or
 /// `TlsHandshakeFailed` (anything else: alerts, no common version, not TLS at all).
-pub(crate) fn handshake_error(err: io::Error, peer: &str) -> Error {
+fn handshake_error(err: io::Error, peer: &str) -> Error {
     if let Some(tls) = err
         .get_ref()
         .and_then(|e| e.downcast_ref::<rustls::Error>())
@@ -62,7 +62,7 @@ fn describe(reason: &rustls::CertificateError) -> String {
     }
 }
 
-pub(crate) fn timed_out(peer: &str, after: std::time::Duration) -> Error {
+fn timed_out(peer: &str, after: std::time::Duration) -> Error {
     Error::new(
         ErrorCode::ConnectionTimeout,
         format!(
