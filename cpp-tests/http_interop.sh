@@ -12,24 +12,12 @@ pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-# start <name> <command...>: a server printing "... port N" first; its port in $port.
-start() {
-  local name=$1 line
-  shift
-  mkfifo "$work/$name.in" "$work/$name.out"
-  "$@" <"$work/$name.in" >"$work/$name.out" 2>&1 &
-  pids+=($!)
-  exec {fd}>"$work/$name.in"
-  exec {rfd}<"$work/$name.out"
-  IFS= read -r -t 20 line <&"$rfd" || fail "$name printed nothing"
-  port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' <<<"$line")
-  [ -n "$port" ] || fail "$name: unexpected first line: $line"
-}
+source "$(dirname "$0")/../scripts/serve.sh"
 
-start plain "$bin" server
-http=$port
-start tls "$bin" server "$certs/server.pem" "$certs/server.key"
-https=$port
+serve plain "$bin" server
+http=${port[plain]}
+serve tls "$bin" server "$certs/server.pem" "$certs/server.key"
+https=${port[tls]}
 base="http://127.0.0.1:$http"
 
 # GET with parameters.
@@ -75,14 +63,8 @@ echo "curl --compressed: gzip ($wire bytes on the wire), byte for byte"
 mkdir "$work/www"
 head -c 3000000 /dev/urandom >"$work/www/random.bin"
 printf 'hello from python\n' >"$work/www/hello.txt"
-(cd "$work/www" && exec python3 -u -m http.server --bind 127.0.0.1 0) >"$work/py.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 200); do
-  py=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$work/py.out" | head -1)
-  [ -n "$py" ] && break
-  python3 -c 'import time; time.sleep(0.05)'
-done
-[ -n "$py" ] || fail "python http.server did not start"
+serve python bash -c 'cd "$1" && exec python3 -u -m http.server --bind 127.0.0.1 0' _ "$work/www"
+py=${port[python]}
 out=$("$bin" get "http://127.0.0.1:$py/random.bin" "$work/random.got")
 [ "${out%% *}" = 200 ] || fail "python random.bin: $out"
 cmp "$work/www/random.bin" "$work/random.got" || fail "random.bin differs"

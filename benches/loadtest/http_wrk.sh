@@ -23,23 +23,10 @@ cleanup() {
 trap cleanup EXIT
 command -v wrk >/dev/null || { echo "SKIPPED: wrk is not installed (apt-get install wrk)"; exit 77; }
 
-# start <name> <command...>: runs a server that prints "... on port N ..." and stops on a line.
-declare -A port
-start() {
-  local name=$1 line
-  shift
-  mkfifo "$work/$name.in" "$work/$name.out"
-  "$@" <"$work/$name.in" >"$work/$name.out" 2>&1 &
-  pids+=($!)
-  exec {fd}>"$work/$name.in"
-  exec {rfd}<"$work/$name.out"
-  IFS= read -r -t 20 line <&"$rfd" || { echo "$name printed nothing"; exit 1; }
-  port[$name]=$(sed -n 's/.*on port \([0-9]*\).*/\1/p' <<<"$line")
-  [ -n "${port[$name]}" ] || { echo "$name: unexpected first line: $line"; exit 1; }
-}
+source "$(dirname "$0")/../../scripts/serve.sh"
 
-start ours env NETWORK_SYSTEM_WORKER_THREADS=${workers:-1} "$build/examples/http_server" 0
-start hyper "$baseline" 0 ${workers:-1}
+serve ours env NETWORK_SYSTEM_WORKER_THREADS=${workers:-1} "$build/examples/http_server" 0
+serve hyper "$baseline" 0 ${workers:-1}
 servers=(ours hyper)
 if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
   nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
@@ -62,10 +49,9 @@ http {
 CONF
   "$nginx_bin" -c "$work/nginx.conf" -p "$work" &
   pids+=($!)
-  for _ in $(seq 100); do
-    curl -s "http://127.0.0.1:${port[nginx]}/" >/dev/null 2>&1 && break
-    python3 -c 'import time; time.sleep(0.05)'
-  done
+  # Ready once its socket listens: curl retries refused connections (bounded).
+  curl -s --retry 20 --retry-connrefused --retry-max-time 20 "http://127.0.0.1:${port[nginx]}/" >/dev/null ||
+    { echo "nginx did not start: $(cat "$work/nginx.err" 2>/dev/null)"; exit 1; }
   servers+=(nginx)
 else
   echo "nginx is not installed (apt-get install nginx-light): that column is skipped"
