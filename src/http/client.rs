@@ -353,22 +353,30 @@ impl HttpClient {
         body: Bytes,
     ) -> Result<HttpResponse> {
         let prepared = prepare(method, url, query, headers)?;
-        self.send_prepared(prepared, body).await
+        self.start(prepared, body).await
     }
 
-    async fn send_prepared(&self, p: Prepared, body: Bytes) -> Result<HttpResponse> {
+    /// The request on the current pool within the current timeout; the future owns what it
+    /// needs, so it can be spawned.
+    fn start(
+        &self,
+        p: Prepared,
+        body: Bytes,
+    ) -> impl Future<Output = Result<HttpResponse>> + Send + 'static {
         let state = lock(&self.state).clone();
         let limit = self.timeout();
-        let url = p.uri.to_string();
-        match tokio::time::timeout(limit, follow(&state, p, body)).await {
-            Ok(r) => r,
-            Err(_) => Err(Error::new(
-                ErrorCode::Timeout,
-                format!(
-                    "{url}: no complete response within {} ms",
-                    limit.as_millis()
-                ),
-            )),
+        async move {
+            let url = p.uri.to_string();
+            match tokio::time::timeout(limit, follow(&state, p, body)).await {
+                Ok(r) => r,
+                Err(_) => Err(Error::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "{url}: no complete response within {} ms",
+                        limit.as_millis()
+                    ),
+                )),
+            }
         }
     }
 
@@ -392,9 +400,9 @@ impl HttpClient {
         let prepared = prepare(method, url, query, headers)?;
         runtime::blocking(|| {
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
-            let this = self.share();
+            let request = self.start(prepared, body);
             handle.spawn(async move {
-                let _ = tx.send(this.send_prepared(prepared, body).await);
+                let _ = tx.send(request.await);
             });
             rx.recv().unwrap_or_else(|_| {
                 Err(Error::new(
@@ -420,12 +428,12 @@ impl HttpClient {
         let handle = runtime::handle()?;
         let prepared = prepare(method, url, query, headers)?;
         let guard = self.life.task();
-        let this = self.share();
+        let request = self.start(prepared, body);
         let owner = self.life.id();
         let mut cancel = self.cancel.subscribe();
         handle.spawn(async move {
             let r = tokio::select! {
-                r = this.send_prepared(prepared, body) => r,
+                r = request => r,
                 _ = cancel.wait_for(|c| *c) => Err(Error::new(
                     ErrorCode::Cancelled,
                     "the client was released before the response arrived",
@@ -435,16 +443,6 @@ impl HttpClient {
             drop(guard);
         });
         Ok(())
-    }
-
-    /// A client sharing this one's pool and options, for a spawned request.
-    fn share(&self) -> HttpClient {
-        HttpClient {
-            state: Mutex::new(lock(&self.state).clone()),
-            timeout_ms: AtomicU64::new(self.timeout_ms.load(Ordering::Relaxed)),
-            life: self.life.clone(),
-            cancel: self.cancel.clone(),
-        }
     }
 
     /// Cancels asynchronous requests in flight and waits for their callbacks (where this
