@@ -386,6 +386,12 @@ typedef void (*ns_ws_error_fn)(void *user_data,
 
 #define NS_ERR_CLIENT_ALREADY_RUNNING -664
 
+#define NS_ERR_STREAM_LIMIT_REACHED -680
+
+#define NS_ERR_STREAM_CLOSED -681
+
+#define NS_ERR_CLOSED_BY_PEER -682
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus

@@ -41,11 +41,17 @@ pub enum ErrorCode {
     BindFailed = -662,
     ClientNotStarted = -663,
     ClientAlreadyRunning = -664,
+    /// QUIC: the peer allows no more streams of that kind now.
+    StreamLimitReached = -680,
+    /// QUIC: the stream was finished, reset or stopped; the connection is unaffected.
+    StreamClosed = -681,
+    /// QUIC: the peer closed the connection with a non-zero application error code.
+    ClosedByPeer = -682,
 }
 
 impl ErrorCode {
     /// All codes, in table order.
-    pub const ALL: [ErrorCode; 34] = [
+    pub const ALL: [ErrorCode; 37] = [
         ErrorCode::Success,
         ErrorCode::InvalidArgument,
         ErrorCode::NotFound,
@@ -80,6 +86,9 @@ impl ErrorCode {
         ErrorCode::BindFailed,
         ErrorCode::ClientNotStarted,
         ErrorCode::ClientAlreadyRunning,
+        ErrorCode::StreamLimitReached,
+        ErrorCode::StreamClosed,
+        ErrorCode::ClosedByPeer,
     ];
 
     /// The numeric value used by the C ABI.
@@ -130,6 +139,9 @@ impl ErrorCode {
             BindFailed => "bind_failed",
             ClientNotStarted => "client_not_started",
             ClientAlreadyRunning => "client_already_running",
+            StreamLimitReached => "stream_limit_reached",
+            StreamClosed => "stream_closed",
+            ClosedByPeer => "closed_by_peer",
         }
     }
 }

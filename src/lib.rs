@@ -10,6 +10,7 @@ pub mod error;
 pub mod ffi;
 pub mod http;
 pub mod log;
+pub mod quic;
 pub mod runtime;
 pub mod tcp;
 pub mod tls;

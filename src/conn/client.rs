@@ -108,16 +108,22 @@ pub(crate) fn launch<C: Clone, H: Clone + Default>(
     };
     let (stop_tx, stop) = watch::channel(false);
     *lock(stop_signal) = Some(stop_tx);
-    let (first_tx, outcome) = sync_channel(1);
+    let (first, pending) = first_attempt(reconnect);
     Ok(Launched {
         handle,
         run,
         host,
         tls,
         stop,
-        first: Some(first_tx),
-        pending: Pending { outcome, reconnect },
+        first,
+        pending,
     })
+}
+
+/// The channel on which a client's task tells `start_wait` how its first attempt went.
+pub(crate) fn first_attempt(reconnect: bool) -> (First, Pending) {
+    let (tx, outcome) = sync_channel(1);
+    (Some(tx), Pending { outcome, reconnect })
 }
 
 /// What `start_wait` returns: the first attempt's outcome, or at once inside a callback. A

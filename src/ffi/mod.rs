@@ -76,6 +76,9 @@ pub const NS_ERR_SERVER_ALREADY_RUNNING: ns_result = -661;
 pub const NS_ERR_BIND_FAILED: ns_result = -662;
 pub const NS_ERR_CLIENT_NOT_STARTED: ns_result = -663;
 pub const NS_ERR_CLIENT_ALREADY_RUNNING: ns_result = -664;
+pub const NS_ERR_STREAM_LIMIT_REACHED: ns_result = -680;
+pub const NS_ERR_STREAM_CLOSED: ns_result = -681;
+pub const NS_ERR_CLOSED_BY_PEER: ns_result = -682;
 
 /// Log levels for `ns_set_log_callback`.
 pub const NS_LOG_OFF: i32 = 0;
@@ -379,6 +382,9 @@ mod tests {
             NS_ERR_BIND_FAILED,
             NS_ERR_CLIENT_NOT_STARTED,
             NS_ERR_CLIENT_ALREADY_RUNNING,
+            NS_ERR_STREAM_LIMIT_REACHED,
+            NS_ERR_STREAM_CLOSED,
+            NS_ERR_CLOSED_BY_PEER,
         ];
         let values: Vec<i32> = ErrorCode::ALL.iter().map(|c| c.value()).collect();
         assert_eq!(consts.to_vec(), values);

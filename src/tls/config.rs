@@ -101,7 +101,7 @@ impl Default for ServerTlsConfig {
 }
 
 /// TLS options of a client.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClientTlsConfig {
     /// Verify the server's certificate and host name (default true). When false, any
     /// certificate is accepted and a warning is logged at each start.

@@ -246,7 +246,7 @@ fn send_error(e: &io::Error) -> Error {
 }
 
 /// Binds a UDP socket on `addr` with the options.
-fn bind(config: &UdpConfig, addr: SocketAddr) -> Result<std::net::UdpSocket> {
+pub(crate) fn bind(config: &UdpConfig, addr: SocketAddr) -> Result<std::net::UdpSocket> {
     let text = addr.to_string();
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))
         .map_err(|e| Error::bind(&e, &text))?;

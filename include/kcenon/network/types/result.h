@@ -178,6 +178,9 @@ constexpr int server_already_running = -661;
 constexpr int bind_failed = -662;
 constexpr int client_not_started = -663;
 constexpr int client_already_running = -664;
+constexpr int stream_limit_reached = -680;
+constexpr int stream_closed = -681;
+constexpr int closed_by_peer = -682;
 }  // namespace network_system
 }  // namespace error_codes
 

@@ -1,0 +1,250 @@
+//! Integration tests of the Rust QUIC API on loopback: our client against our server.
+
+#[path = "support/certs.rs"]
+mod certs;
+
+use std::net::UdpSocket;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use network_system::quic::{
+    QuicClient, QuicClientConfig, QuicConnection, QuicHandlers, QuicServer, QuicServerConfig,
+};
+use network_system::tls::PemSource;
+use network_system::ErrorCode;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, PartialEq)]
+enum Event {
+    Connected(u64),
+    Message(Vec<u8>),
+    Stream(u64, Vec<u8>, bool),
+    Datagram(Vec<u8>),
+    Closed(u64),
+    Error(ErrorCode),
+}
+
+/// Handlers that report every event on a channel; `echo` answers messages, stream data and
+/// datagrams on the same connection (and stream).
+fn handlers(echo: bool) -> (QuicHandlers, Receiver<Event>) {
+    let (tx, rx) = channel();
+    let tx: Arc<Mutex<Sender<Event>>> = Arc::new(Mutex::new(tx));
+    let send = move |e| {
+        let _ = tx.lock().unwrap().send(e);
+    };
+    let s = Arc::new(send);
+    let (a, b, c, d, e, f) = (s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s);
+    let h = QuicHandlers {
+        connected: Some(Arc::new(move |q: &QuicConnection| {
+            a(Event::Connected(q.id()))
+        })),
+        message: Some(Arc::new(move |q: &QuicConnection, m: &[u8]| {
+            if echo {
+                q.send(m).unwrap();
+            }
+            b(Event::Message(m.to_vec()))
+        })),
+        stream: Some(Arc::new(move |q: &QuicConnection, id, data: &[u8], fin| {
+            if echo && (id & 2) == 0 {
+                q.send_on_stream(id, data, fin).unwrap();
+            }
+            c(Event::Stream(id, data.to_vec(), fin))
+        })),
+        datagram: Some(Arc::new(move |q: &QuicConnection, m: &[u8]| {
+            if echo {
+                q.send_datagram(m).unwrap();
+            }
+            d(Event::Datagram(m.to_vec()))
+        })),
+        closed: Some(Arc::new(move |q: &QuicConnection| e(Event::Closed(q.id())))),
+        error: Some(Arc::new(move |_, err: &network_system::Error| {
+            f(Event::Error(err.code()))
+        })),
+    };
+    (h, rx)
+}
+
+fn server(
+    pki: &certs::Pki,
+    tweak: impl FnOnce(&mut QuicServerConfig),
+) -> (QuicServer, Receiver<Event>, u16) {
+    let mut config = QuicServerConfig::default();
+    config.tls.cert_chain = Some(PemSource::Memory(pki.server.cert.clone().into_bytes()));
+    config.tls.private_key = Some(PemSource::Memory(pki.server.key.clone().into_bytes()));
+    config.udp.bind_address = "127.0.0.1".to_string();
+    tweak(&mut config);
+    let server = QuicServer::new(config);
+    let (h, rx) = handlers(true);
+    server.set_handlers(|x| *x = h);
+    server.start(0).unwrap();
+    let port = server.local_addr().unwrap().port();
+    (server, rx, port)
+}
+
+fn client_config(pki: &certs::Pki) -> QuicClientConfig {
+    let mut config = QuicClientConfig::default();
+    config.tls.system_roots = false;
+    config.tls.ca = Some(PemSource::Memory(pki.ca.clone().into_bytes()));
+    config
+}
+
+fn client(config: QuicClientConfig, port: u16) -> (QuicClient, Receiver<Event>) {
+    let client = QuicClient::new(config);
+    let (h, rx) = handlers(false);
+    client.set_handlers(|x| *x = h);
+    client.start_wait("127.0.0.1", port).unwrap();
+    (client, rx)
+}
+
+fn next(rx: &Receiver<Event>) -> Event {
+    rx.recv_timeout(WAIT).expect("event")
+}
+
+#[test]
+fn messages_streams_and_datagrams_echo() {
+    let pki = certs::Pki::new();
+    let (srv, srx, port) = server(&pki, |_| {});
+    let (cli, crx) = client(client_config(&pki), port);
+    assert!(matches!(next(&crx), Event::Connected(_)));
+    assert!(matches!(next(&srx), Event::Connected(_)));
+    let big: Vec<u8> = (0..1_048_576u32).map(|i| (i * 7 + i / 256) as u8).collect();
+    for size in [1usize, 100, 65_536, 1_048_576] {
+        cli.send(&big[..size]).unwrap();
+        assert_eq!(next(&crx), Event::Message(big[..size].to_vec()));
+    }
+    // A stream: sent in pieces, echoed in order, with its fin.
+    let id = cli.create_stream().unwrap();
+    assert_eq!(id, 0);
+    cli.send_on_stream(id, b"hello ", false).unwrap();
+    cli.send_on_stream(id, b"stream", true).unwrap();
+    let mut got = Vec::new();
+    loop {
+        match next(&crx) {
+            Event::Stream(sid, data, fin) => {
+                assert_eq!(sid, id);
+                got.extend(data);
+                if fin {
+                    break;
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(got, b"hello stream");
+    // Data after fin is refused; the connection keeps working.
+    assert_eq!(
+        cli.send_on_stream(id, b"late", false).unwrap_err().code(),
+        ErrorCode::StreamClosed
+    );
+    assert_eq!(
+        cli.send_on_stream(1000, b"x", false).unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+    cli.send_datagram(b"dgram").unwrap();
+    assert_eq!(next(&crx), Event::Datagram(b"dgram".to_vec()));
+    let too_big = vec![0u8; 5000];
+    assert_eq!(
+        cli.send_datagram(&too_big).unwrap_err().code(),
+        ErrorCode::MessageTooLarge
+    );
+    cli.send(b"still fine").unwrap();
+    assert_eq!(next(&crx), Event::Message(b"still fine".to_vec()));
+    let conn = cli.connection().unwrap();
+    let q = conn.quic_stats();
+    assert!(
+        q.bytes_sent > 1_100_000 && q.bytes_received > 1_100_000,
+        "{q:?}"
+    );
+    assert!(q.smoothed_rtt > Duration::ZERO && q.cwnd > 0, "{q:?}");
+    // The server closes the connection with an application code; the client sees it.
+    let sid = srv.connection_ids()[0];
+    srv.disconnect(sid, 42, "bye").unwrap();
+    assert_eq!(next(&crx), Event::Error(ErrorCode::ClosedByPeer));
+    assert!(matches!(next(&crx), Event::Closed(_)));
+    let info = cli.last_close().unwrap();
+    assert_eq!(
+        (info.by_peer, info.code, info.reason.as_str()),
+        (true, Some(42), "bye")
+    );
+    drop(cli);
+    drop(srv);
+}
+
+#[test]
+fn untrusted_certificate_is_refused() {
+    let pki = certs::Pki::new();
+    let (_srv, _srx, port) = server(&pki, |c| {
+        c.tls.cert_chain = Some(PemSource::Memory(pki.untrusted.cert.clone().into_bytes()));
+        c.tls.private_key = Some(PemSource::Memory(pki.untrusted.key.clone().into_bytes()));
+    });
+    let cli = QuicClient::new(client_config(&pki));
+    let err = cli.start_wait("127.0.0.1", port).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::CertificateError, "{err}");
+    let missing = QuicServer::new(QuicServerConfig {
+        tls: network_system::tls::ServerTlsConfig {
+            cert_chain: Some(PemSource::File("/nonexistent/q.pem".into())),
+            private_key: Some(PemSource::File("/nonexistent/q.key".into())),
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let err = missing.start(0).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::CertificateError);
+    assert!(err.message().contains("/nonexistent/q.pem"), "{err}");
+}
+
+#[test]
+fn zero_rtt_on_the_second_connection_and_alpn() {
+    let pki = certs::Pki::new();
+    let (_srv, srx, port) = server(&pki, |c| {
+        c.enable_early_data = true;
+        c.tls.alpn = vec![b"ns-test".to_vec()];
+    });
+    let mut config = client_config(&pki);
+    config.enable_early_data = true;
+    config.early_data = Some(b"early".to_vec());
+    config.tls.alpn = vec![b"ns-test".to_vec()];
+    for round in 0..2 {
+        let (cli, _crx) = client(config.clone(), port);
+        assert!(matches!(next(&srx), Event::Connected(_)));
+        assert_eq!(next(&srx), Event::Message(b"early".to_vec()));
+        let conn = cli.connection().unwrap();
+        assert_eq!(conn.alpn().as_deref(), Some(&b"ns-test"[..]));
+        assert_eq!(conn.is_early_data_accepted(), round == 1, "round {round}");
+        cli.stop().unwrap();
+        assert!(matches!(next(&srx), Event::Closed(_)));
+    }
+}
+
+#[test]
+fn idle_peer_times_out_and_garbage_is_ignored() {
+    let pki = certs::Pki::new();
+    let (srv, srx, port) = server(&pki, |c| {
+        c.quic.max_idle_timeout = Duration::from_millis(300)
+    });
+    // Garbage at the server port changes nothing.
+    let junk = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for n in [1usize, 20, 1200, 1500] {
+        junk.send_to(&vec![0xc3; n], ("127.0.0.1", port)).unwrap();
+    }
+    let mut config = client_config(&pki);
+    config.quic.max_idle_timeout = Duration::from_secs(60);
+    config.quic.keep_alive = Some(Duration::from_millis(50));
+    let (alive, arx) = client(config, port);
+    assert!(matches!(next(&arx), Event::Connected(_)));
+    assert!(matches!(next(&srx), Event::Connected(_)));
+    // A second client that stops answering: the server's idle timeout ends it with -621.
+    let mut quiet = client_config(&pki);
+    quiet.quic.max_idle_timeout = Duration::from_secs(60);
+    let (silent, _qrx) = client(quiet, port);
+    assert!(matches!(next(&srx), Event::Connected(_)));
+    // It sends nothing (no keep-alive): the negotiated 300 ms idle timeout ends it.
+    assert_eq!(next(&srx), Event::Error(ErrorCode::SessionExpired));
+    assert!(matches!(next(&srx), Event::Closed(_)));
+    alive.send(b"ping").unwrap();
+    assert_eq!(next(&arx), Event::Message(b"ping".to_vec()));
+    assert_eq!(srv.connection_count(), 1);
+    drop(silent);
+}
