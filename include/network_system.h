@@ -120,6 +120,10 @@ typedef struct HttpRequest HttpRequest;
 // decompression is on.
 typedef struct HttpResponse HttpResponse;
 
+// A QUIC connection: on a server one accepted client, on a client its connection. Cheap to
+// clone; every clone refers to the same connection.
+typedef struct QuicConnection QuicConnection;
+
 // A connection: on a server, one accepted client; on a client, its current connection.
 // Cheap to clone; every clone refers to the same connection.
 typedef struct Session Session;
@@ -138,6 +142,12 @@ typedef struct ns_http_server ns_http_server;
 
 // A parsed URL (`ns_http_url_parse`); release with `ns_http_url_free`.
 typedef struct ns_http_url ns_http_url;
+
+// A QUIC client. Create with `ns_quic_client_new`, release with `ns_quic_client_free`.
+typedef struct ns_quic_client ns_quic_client;
+
+// A QUIC server. Create with `ns_quic_server_new`, release with `ns_quic_server_free`.
+typedef struct ns_quic_server ns_quic_server;
 
 // A TCP client. Create with `ns_tcp_client_new`, release with `ns_tcp_client_free`.
 typedef struct ns_tcp_client ns_tcp_client;
@@ -251,6 +261,56 @@ typedef struct ns_stats {
   // TCP/TLS: socket writes that sent data; fewer than messages_out when sends coalesced.
   uint64_t writes;
 } ns_stats;
+
+// One QUIC connection. Callbacks receive a borrowed `const ns_quic_connection *` (valid
+// during the call; never pass it to `ns_quic_connection_release`);
+// `ns_quic_connection_retain`, `ns_quic_server_get_connection` and
+// `ns_quic_client_get_connection` return owned handles to release with
+// `ns_quic_connection_release`.
+typedef struct QuicConnection ns_quic_connection;
+
+// A connection (borrowed) was established, or — for the closed callback — ended (last, once;
+// `ns_quic_connection_close_info` tells how).
+typedef void (*ns_quic_connection_fn)(void *user_data, const ns_quic_connection *connection);
+
+// A whole message of the peer's `send`, or a datagram: `len` bytes at `data` (valid during
+// the call).
+typedef void (*ns_quic_data_fn)(void *user_data,
+                                const ns_quic_connection *connection,
+                                const uint8_t *data,
+                                size_t len);
+
+// The next bytes of stream `stream_id`, in order; `fin` on the last call of the stream
+// (which may carry no bytes).
+typedef void (*ns_quic_stream_fn)(void *user_data,
+                                  const ns_quic_connection *connection,
+                                  uint64_t stream_id,
+                                  const uint8_t *data,
+                                  size_t len,
+                                  bool fin);
+
+// An error; `connection` is NULL for errors of no connection (failed handshake, limit
+// reached).
+typedef void (*ns_quic_error_fn)(void *user_data,
+                                 const ns_quic_connection *connection,
+                                 ns_result code,
+                                 const char *message);
+
+// Transport figures of a connection (quinn's). Set `struct_size = sizeof(ns_quic_stats)`
+// before the call; the library fills at most that many bytes, so the struct can grow.
+typedef struct ns_quic_stats {
+  size_t struct_size;
+  // UDP payload bytes and datagrams, all packets included.
+  uint64_t bytes_sent;
+  uint64_t bytes_received;
+  uint64_t packets_sent;
+  uint64_t packets_received;
+  uint64_t packets_lost;
+  uint64_t smoothed_rtt_us;
+  uint64_t min_rtt_us;
+  // Congestion window in bytes.
+  uint64_t cwnd;
+} ns_quic_stats;
 
 // One connection. Callbacks receive a borrowed `const ns_tcp_session *` (valid during the
 // call; never pass it to `ns_tcp_session_release`); `ns_tcp_session_retain` returns an owned
@@ -753,6 +813,385 @@ size_t ns_http_server_connection_count(const struct ns_http_server *server);
 // (messages_in), responses (messages_out), body bytes each way, errors. Set
 // `out->struct_size` first, as for `ns_tcp_server_get_stats`.
 ns_result ns_http_server_get_stats(const struct ns_http_server *server, struct ns_stats *out);
+
+// Creates a stopped client: server certificate verified against the system roots, the
+// transport defaults of `ns_quic_client_set_transport`, 10 s handshake timeout, 0-RTT off.
+// Release with `ns_quic_client_free`.
+struct ns_quic_client *ns_quic_client_new(void);
+
+// Stops the client (as `ns_quic_client_stop`) and releases it. Exclusive, and waits, as
+// `ns_tcp_client_free`. NULL is a no-op.
+void ns_quic_client_free(struct ns_quic_client *client);
+
+// Verification, CA, server name, pins, client certificate and ALPN from a copy of `config`
+// (NULL: the defaults, verification against the system roots; QUIC always uses TLS 1.3).
+// Before start (else -664); same for every setter below.
+ns_result ns_quic_client_set_tls(struct ns_quic_client *client,
+                                 const struct ns_tls_client_config *config);
+
+// Transport options, as `ns_quic_server_set_transport`.
+ns_result ns_quic_client_set_transport(struct ns_quic_client *client,
+                                       uint64_t idle_timeout_ms,
+                                       uint64_t max_data,
+                                       uint64_t max_stream_data,
+                                       uint64_t max_streams_bidi,
+                                       uint64_t max_streams_uni);
+
+// Message size, send queue and keep-alive limits, as `ns_quic_server_set_limits`.
+ns_result ns_quic_client_set_limits(struct ns_quic_client *client,
+                                    size_t max_message_size,
+                                    size_t send_queue_limit,
+                                    uint64_t keep_alive_ms);
+
+// Local address (NULL keeps it; default "" = any address of the target's family) and socket
+// buffer sizes, as `ns_quic_server_set_socket`.
+ns_result ns_quic_client_set_socket(struct ns_quic_client *client,
+                                    const char *bind_address,
+                                    size_t recv_buffer,
+                                    size_t send_buffer);
+
+// Time allowed for the handshake (> 0 ms, default 10000); exceeded → -602.
+ns_result ns_quic_client_set_connect_timeout_ms(struct ns_quic_client *client, uint64_t ms);
+
+// 0-RTT: when `enable`, a connection to a server name this process connected to before
+// resumes its TLS session and sends `len` bytes at `data` (copied; NULL/0 = none) as the
+// first message in 0-RTT packets; without a usable ticket, or when the server rejects 0-RTT,
+// the message is sent right after the handshake instead (it is delivered either way;
+// `ns_quic_connection_early_data_accepted` tells which). 0-RTT data can be replayed by an
+// attacker: send only what is safe to repeat.
+ns_result ns_quic_client_set_early_data(struct ns_quic_client *client,
+                                        bool enable,
+                                        const uint8_t *data,
+                                        size_t len);
+
+// Connected callback (NULL clears); user data as for `ns_quic_server_set_connection_callback`.
+ns_result ns_quic_client_set_connection_callback(struct ns_quic_client *client,
+                                                 ns_quic_connection_fn callback,
+                                                 void *user_data,
+                                                 ns_free_fn free_user_data);
+
+// Message callback: each whole message of the server's `send`, in order.
+ns_result ns_quic_client_set_message_callback(struct ns_quic_client *client,
+                                              ns_quic_data_fn callback,
+                                              void *user_data,
+                                              ns_free_fn free_user_data);
+
+// Stream callback: the data of every stream the server sends on, in order per stream.
+ns_result ns_quic_client_set_stream_callback(struct ns_quic_client *client,
+                                             ns_quic_stream_fn callback,
+                                             void *user_data,
+                                             ns_free_fn free_user_data);
+
+// Datagram callback.
+ns_result ns_quic_client_set_datagram_callback(struct ns_quic_client *client,
+                                               ns_quic_data_fn callback,
+                                               void *user_data,
+                                               ns_free_fn free_user_data);
+
+// Closed callback: once per connection reported connected, after its last data callback.
+ns_result ns_quic_client_set_closed_callback(struct ns_quic_client *client,
+                                             ns_quic_connection_fn callback,
+                                             void *user_data,
+                                             ns_free_fn free_user_data);
+
+// Error callback.
+ns_result ns_quic_client_set_error_callback(struct ns_quic_client *client,
+                                            ns_quic_error_fn callback,
+                                            void *user_data,
+                                            ns_free_fn free_user_data);
+
+// Starts connecting to `host:port` and returns at once; the connected or error callback
+// follows. -1 NULL/empty host or port 0; -607 malformed host; -606 unusable TLS material;
+// -664 running.
+ns_result ns_quic_client_start(struct ns_quic_client *client, const char *host, uint16_t port);
+
+// Like `ns_quic_client_start`, but returns once the handshake succeeded or failed, with its
+// code (-606 certificate refused, -602 timeout, -601 refused, -605 other TLS failure …);
+// after a failure the client has stopped. Inside a callback it does not wait.
+ns_result ns_quic_client_start_wait(struct ns_quic_client *client, const char *host, uint16_t port);
+
+// Closes the connection gracefully (code 0, queued data flushed up to 1 s). Waits as
+// `ns_tcp_client_stop`. Not running → 0.
+ns_result ns_quic_client_stop(struct ns_quic_client *client);
+
+// Blocks until the client is stopped, as `ns_tcp_client_wait_for_stop`.
+ns_result ns_quic_client_wait_for_stop(const struct ns_quic_client *client);
+
+// True between a successful start and the end of the connection (or stop).
+bool ns_quic_client_is_running(const struct ns_quic_client *client);
+
+// True while connected.
+bool ns_quic_client_is_connected(const struct ns_quic_client *client);
+
+// An owned handle to the current connection (release with `ns_quic_connection_release`), or
+// NULL when not connected. After the connection ended, the last one stays readable through
+// a handle taken before (e.g. for `ns_quic_connection_close_info`).
+ns_quic_connection *ns_quic_client_get_connection(const struct ns_quic_client *client);
+
+// `ns_quic_connection_send` on the current connection; -603 when not connected. The same
+// holds for the functions below.
+ns_result ns_quic_client_send(const struct ns_quic_client *client, const uint8_t *data, size_t len);
+
+// `ns_quic_connection_create_stream` on the current connection.
+ns_result ns_quic_client_create_stream(const struct ns_quic_client *client,
+                                       bool unidirectional,
+                                       uint64_t *stream_id);
+
+// `ns_quic_connection_send_on_stream` on the current connection.
+ns_result ns_quic_client_send_on_stream(const struct ns_quic_client *client,
+                                        uint64_t stream_id,
+                                        const uint8_t *data,
+                                        size_t len,
+                                        bool fin);
+
+// `ns_quic_connection_close_stream` on the current connection.
+ns_result ns_quic_client_close_stream(const struct ns_quic_client *client, uint64_t stream_id);
+
+// `ns_quic_connection_send_datagram` on the current connection.
+ns_result ns_quic_client_send_datagram(const struct ns_quic_client *client,
+                                       const uint8_t *data,
+                                       size_t len);
+
+// Counters over every connection this client made; see `ns_stats`.
+ns_result ns_quic_client_get_stats(const struct ns_quic_client *client, struct ns_stats *out);
+
+// Returns a new owned handle to `connection` (e.g. to keep one from a callback), or NULL when
+// `connection` is NULL. Release it with `ns_quic_connection_release`.
+ns_quic_connection *ns_quic_connection_retain(const ns_quic_connection *connection);
+
+// Releases an owned handle (NULL is a no-op). Never pass the borrowed pointer a callback
+// received.
+void ns_quic_connection_release(ns_quic_connection *connection);
+
+// Process-unique id of the connection (never reused); 0 for NULL.
+uint64_t ns_quic_connection_id(const ns_quic_connection *connection);
+
+// True until the connection starts closing (false for NULL).
+bool ns_quic_connection_is_connected(const ns_quic_connection *connection);
+
+// Queues one message (`len` bytes, empty allowed); the peer's message callback gets it whole
+// and in order. -603 closed; -642 over max_message_size; -643 queue full; -680 the peer
+// allows no unidirectional stream.
+ns_result ns_quic_connection_send(const ns_quic_connection *connection,
+                                  const uint8_t *data,
+                                  size_t len);
+
+// Opens a bidirectional stream and writes its id into `*stream_id`; never blocks: -680 when
+// the peer allows no more now. The peer learns of it with the first data.
+ns_result ns_quic_connection_create_stream(const ns_quic_connection *connection,
+                                           bool unidirectional,
+                                           uint64_t *stream_id);
+
+// Queues `len` bytes on stream `stream_id`, then a fin when `fin`. -1 no such stream (or the
+// peer's unidirectional one); -681 finished, reset or stopped; -603 closed; -643 queue full.
+ns_result ns_quic_connection_send_on_stream(const ns_quic_connection *connection,
+                                            uint64_t stream_id,
+                                            const uint8_t *data,
+                                            size_t len,
+                                            bool fin);
+
+// Finishes our side of the stream after what is queued (a fin). Errors as
+// `ns_quic_connection_send_on_stream`.
+ns_result ns_quic_connection_close_stream(const ns_quic_connection *connection, uint64_t stream_id);
+
+// Sends an unreliable datagram. -642 over what the path and the peer allow (see
+// `ns_quic_connection_max_datagram_size`); -644 the peer takes no datagrams; -603 closed.
+ns_result ns_quic_connection_send_datagram(const ns_quic_connection *connection,
+                                           const uint8_t *data,
+                                           size_t len);
+
+// Largest datagram the connection takes now; 0 when the peer takes none (or NULL).
+size_t ns_quic_connection_max_datagram_size(const ns_quic_connection *connection);
+
+// Closes gracefully: queued data is flushed (up to 1 s), then the peer gets the application
+// error `code` and `reason` (NULL = ""). Returns at once; the closed callback follows.
+// Already closing → 0.
+ns_result ns_quic_connection_close(const ns_quic_connection *connection,
+                                   uint64_t code,
+                                   const char *reason);
+
+// How the connection ended, once it has (-603 before): `*code` the application error code
+// (or `UINT64_MAX` when it was no application close: idle timeout, transport error),
+// `*by_peer` whether the peer closed it; `error` (may be NULL) gets the error code of an
+// abnormal end (0 for a normal close; -621 idle timeout; -682 the peer's non-zero code).
+ns_result ns_quic_connection_close_info(const ns_quic_connection *connection,
+                                        uint64_t *code,
+                                        bool *by_peer,
+                                        ns_result *error);
+
+// Copies the negotiated ALPN protocol and a NUL into `buf` ("" when none); -1 when it does
+// not fit.
+ns_result ns_quic_connection_alpn(const ns_quic_connection *connection, char *buf, size_t buf_len);
+
+// Client: the server accepted our 0-RTT data. False otherwise (and on a server).
+bool ns_quic_connection_early_data_accepted(const ns_quic_connection *connection);
+
+// Copies the peer's address as "ip:port" ("[ip]:port" for IPv6) and a NUL into `buf`.
+ns_result ns_quic_connection_peer_address(const ns_quic_connection *connection,
+                                          char *buf,
+                                          size_t buf_len);
+
+// Message counters of this connection; see `ns_stats`.
+ns_result ns_quic_connection_get_stats(const ns_quic_connection *connection, struct ns_stats *out);
+
+// Transport figures; see `ns_quic_stats`.
+ns_result ns_quic_connection_get_quic_stats(const ns_quic_connection *connection,
+                                            struct ns_quic_stats *out);
+
+// An opaque pointer-sized value kept with the connection for the caller (0 initially).
+size_t ns_quic_connection_user_tag(const ns_quic_connection *connection);
+
+// Sets the value `ns_quic_connection_user_tag` returns.
+ns_result ns_quic_connection_set_user_tag(const ns_quic_connection *connection, size_t tag);
+
+// Creates a stopped server: bind 0.0.0.0, 10 000 connections, Retry on, 0-RTT off, the
+// transport defaults of `ns_quic_server_set_transport`. It needs a certificate
+// (`ns_quic_server_set_tls`) before start. Release with `ns_quic_server_free`.
+struct ns_quic_server *ns_quic_server_new(void);
+
+// Stops the server (as `ns_quic_server_stop`) and releases it. Exclusive, and waits, as
+// `ns_tcp_server_free`. NULL is a no-op.
+void ns_quic_server_free(struct ns_quic_server *server);
+
+// Certificate, key, client CA and ALPN protocols from a copy of `config` (QUIC always uses
+// TLS 1.3: the version setting is ignored). A certificate is required: NULL → -1. Before
+// start (else -661); same for every setter below. Missing or unusable files are reported by
+// `ns_quic_server_start` with -606 naming the file.
+ns_result ns_quic_server_set_tls(struct ns_quic_server *server,
+                                 const struct ns_tls_server_config *config);
+
+// Transport options: idle timeout in ms (0 = none; the smaller of both sides' applies;
+// default 30000), connection and per-stream receive windows in bytes (defaults 1 MiB and
+// 64 KiB), streams of each kind the peer may open at once (default 100 each); 0 keeps the
+// default of the other values. -1 for values over 2^62-1.
+ns_result ns_quic_server_set_transport(struct ns_quic_server *server,
+                                       uint64_t idle_timeout_ms,
+                                       uint64_t max_data,
+                                       uint64_t max_stream_data,
+                                       uint64_t max_streams_bidi,
+                                       uint64_t max_streams_uni);
+
+// Largest message of `send` sent or accepted (> 0, default 16 MiB; -642 on send, a received
+// one closes the connection), bytes queued per stream beyond which a send fails with -643
+// (> 0, default 8 MiB), keep-alive PING interval in ms (0 = off, the default).
+ns_result ns_quic_server_set_limits(struct ns_quic_server *server,
+                                    size_t max_message_size,
+                                    size_t send_queue_limit,
+                                    uint64_t keep_alive_ms);
+
+// Address to bind (NULL keeps it; default "0.0.0.0"; "::" for IPv6) and SO_RCVBUF /
+// SO_SNDBUF of the UDP socket in bytes (0 = the system's).
+ns_result ns_quic_server_set_socket(struct ns_quic_server *server,
+                                    const char *bind_address,
+                                    size_t recv_buffer,
+                                    size_t send_buffer);
+
+// Connections open or in their handshake beyond which new ones are refused (> 0, default
+// 10 000; refusals count in `connections_rejected` and reach the error callback as -623),
+// whether clients must prove their address with a Retry first (default true), whether 0-RTT
+// data of resuming clients is accepted (default false: it can be replayed).
+ns_result ns_quic_server_set_admission(struct ns_quic_server *server,
+                                       size_t max_connections,
+                                       bool enable_retry,
+                                       bool enable_early_data);
+
+// Connected callback (NULL clears). `user_data` is passed to it; `free_user_data` (may be
+// NULL) runs when the callback is replaced or the server freed, after its last call. Same
+// for every callback setter. A NULL server → -1, nothing registered.
+ns_result ns_quic_server_set_connection_callback(struct ns_quic_server *server,
+                                                 ns_quic_connection_fn callback,
+                                                 void *user_data,
+                                                 ns_free_fn free_user_data);
+
+// Message callback: each whole message of a client's `send`, in order.
+ns_result ns_quic_server_set_message_callback(struct ns_quic_server *server,
+                                              ns_quic_data_fn callback,
+                                              void *user_data,
+                                              ns_free_fn free_user_data);
+
+// Stream callback: the data of every stream a client sends on, in order per stream.
+ns_result ns_quic_server_set_stream_callback(struct ns_quic_server *server,
+                                             ns_quic_stream_fn callback,
+                                             void *user_data,
+                                             ns_free_fn free_user_data);
+
+// Datagram callback (RFC 9221: unreliable, whole).
+ns_result ns_quic_server_set_datagram_callback(struct ns_quic_server *server,
+                                               ns_quic_data_fn callback,
+                                               void *user_data,
+                                               ns_free_fn free_user_data);
+
+// Closed callback: once per connection reported connected, after its last data callback.
+ns_result ns_quic_server_set_closed_callback(struct ns_quic_server *server,
+                                             ns_quic_connection_fn callback,
+                                             void *user_data,
+                                             ns_free_fn free_user_data);
+
+// Error callback.
+ns_result ns_quic_server_set_error_callback(struct ns_quic_server *server,
+                                            ns_quic_error_fn callback,
+                                            void *user_data,
+                                            ns_free_fn free_user_data);
+
+// Binds UDP `port` (0 picks one; read it with `ns_quic_server_port`) and starts accepting.
+// -606 certificate/key missing or unusable (the message names the file); -662 port in use;
+// -661 running.
+ns_result ns_quic_server_start(struct ns_quic_server *server, uint16_t port);
+
+// Writes the bound port into `*port`. -660 when not running.
+ns_result ns_quic_server_port(const struct ns_quic_server *server, uint16_t *port);
+
+// Stops accepting and closes every connection gracefully (code 0, queued data flushed up to
+// 1 s). Waits as `ns_tcp_server_stop`. Not running → 0.
+ns_result ns_quic_server_stop(struct ns_quic_server *server);
+
+// Blocks until the server is stopped, as `ns_tcp_server_wait_for_stop`.
+ns_result ns_quic_server_wait_for_stop(const struct ns_quic_server *server);
+
+// True between a successful start and stop.
+bool ns_quic_server_is_running(const struct ns_quic_server *server);
+
+// Number of open connections (0 for NULL).
+size_t ns_quic_server_connection_count(const struct ns_quic_server *server);
+
+// Writes up to `capacity` ids of open connections into `ids` and returns how many are open
+// (may exceed `capacity`; call again with a larger array). NULL server → 0.
+size_t ns_quic_server_connection_ids(const struct ns_quic_server *server,
+                                     uint64_t *ids,
+                                     size_t capacity);
+
+// An owned handle to open connection `id` (release with `ns_quic_connection_release`), or
+// NULL when there is none.
+ns_quic_connection *ns_quic_server_get_connection(const struct ns_quic_server *server, uint64_t id);
+
+// Closes connection `id` gracefully with the application error `code` and `reason` (NULL =
+// ""); -620 when there is no such connection.
+ns_result ns_quic_server_disconnect(const struct ns_quic_server *server,
+                                    uint64_t id,
+                                    uint64_t code,
+                                    const char *reason);
+
+// Closes every connection gracefully with `code`; the server keeps accepting.
+ns_result ns_quic_server_disconnect_all(const struct ns_quic_server *server, uint64_t code);
+
+// Queues a message to every open connection; `*delivered` (may be NULL) gets how many
+// accepted it (a full or closing one does not).
+ns_result ns_quic_server_broadcast(const struct ns_quic_server *server,
+                                   const uint8_t *data,
+                                   size_t len,
+                                   size_t *delivered);
+
+// Queues a message to the `count` connections listed in `ids`; `*delivered` (may be NULL)
+// gets how many accepted it (unknown ids do not).
+ns_result ns_quic_server_multicast(const struct ns_quic_server *server,
+                                   const uint64_t *ids,
+                                   size_t count,
+                                   const uint8_t *data,
+                                   size_t len,
+                                   size_t *delivered);
+
+// Counters over all connections, past and present; see `ns_stats`.
+ns_result ns_quic_server_get_stats(const struct ns_quic_server *server, struct ns_stats *out);
 
 // Creates a stopped client with default options. Release with `ns_tcp_client_free`.
 struct ns_tcp_client *ns_tcp_client_new(void);

@@ -14,6 +14,7 @@
 
 pub(crate) mod common;
 mod http;
+mod quic;
 mod tcp;
 mod tls;
 mod udp;
@@ -21,6 +22,7 @@ mod ws;
 
 pub use common::ns_stats;
 pub use http::*;
+pub use quic::*;
 pub use tcp::*;
 pub use tls::*;
 pub use udp::*;
