@@ -17,6 +17,11 @@
 #include <kcenon/network/internal/http/http_types.h>
 #include <kcenon/network/internal/http/websocket_client.h>
 #include <kcenon/network/internal/http/websocket_server.h>
+#include <kcenon/network/internal/experimental/quic_client.h>
+#include <kcenon/network/internal/experimental/quic_server.h>
+#include <kcenon/network/interfaces/i_quic_client.h>
+#include <kcenon/network/interfaces/i_quic_server.h>
+#include <kcenon/network/session/quic_session.h>
 #include <kcenon/network/internal/websocket/websocket_frame.h>
 #include <kcenon/network/internal/websocket/websocket_protocol.h>
 #include <kcenon/network/core/options.h>
@@ -151,5 +156,25 @@ int all_headers_compile(const std::string& text) {
     sum += url.is_ok() ? url.value().get_default_port() : 0;
     sum += static_cast<int>(hc.get_timeout().count()) + http->port();
     sum += static_cast<int>(internal::get_status_message(404).size() + internal::http_version_to_string(internal::http_version::HTTP_2_0).size());
+
+    auto qs = std::make_shared<core::messaging_quic_server>("qs");
+    auto qc = std::make_shared<core::quic_client>("qc");
+    core::quic_server_config qsc;
+    qsc.alpn_protocols = {"echo"};
+    qs->set_receive_callback([](std::shared_ptr<session::quic_session> s, const std::vector<uint8_t>& d) {
+        (void)s->send(std::vector<uint8_t>(d));
+    });
+    qs->set_stream_receive_callback(
+        [](std::shared_ptr<session::quic_session> s, uint64_t id, const std::vector<uint8_t>& d, bool fin) {
+            (void)s->send_on_stream(id, std::vector<uint8_t>(d), fin);
+        });
+    qs->set_disconnection_callback([](std::string_view id) { (void)id; });
+    qc->set_stream_callback([](uint64_t, const std::vector<uint8_t>&, bool) {});
+    qc->set_early_data_callback([] { return std::vector<uint8_t>{1}; });
+    interfaces::i_quic_client* qi = qc.get();
+    auto stream = qc->create_stream();
+    core::quic_connection_stats qstats = qc->stats();
+    sum += static_cast<int>(qs->session_count() + qstats.cwnd + stream.unwrap_or(0) + qs->port() + qsc.max_connections);
+    sum += qi->is_connected() || qc->alpn_protocol().has_value() || qc->close_code().has_value() ? 1 : 0;
     return sum;
 }

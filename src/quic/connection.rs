@@ -693,7 +693,8 @@ async fn write_loop(out: &Outbox, mut send: SendStream) -> Result<()> {
 
 /// Serves an established connection until it ends: accepts the peer's streams (and reads the
 /// ones we open), delivers messages, stream data and datagrams, then records how it ended and
-/// calls the closed callback after every data callback. `closed` runs last (table removal).
+/// calls the closed callback after every data callback. `closed` (table removal) runs just
+/// before that callback.
 pub(crate) async fn run<H: Host>(
     conn: QuicConnection,
     host: Arc<H>,
@@ -750,11 +751,12 @@ pub(crate) async fn run<H: Host>(
     // Streams keep no state once the connection is gone.
     let outboxes: Vec<Arc<Outbox>> = lock(&conn.0.streams).drain().map(|(_, o)| o).collect();
     drop(outboxes);
+    // Out of the server's table (or the client's slot) before the callback, which may count.
+    closed();
     let callback = handlers.load().closed.clone();
     if let Some(f) = callback {
         runtime::invoke(handlers.owner(), "closed", || f(&conn));
     }
-    closed();
 }
 
 fn deliver_datagram(conn: &QuicConnection, handlers: &HandlerSlot<QuicHandlers>, data: &[u8]) {
