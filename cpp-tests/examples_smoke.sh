@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the example pairs against each other on 127.0.0.1: the C echo server with the C echo
 # client, the C++ first_server with the C++ first_client, the TLS pair with the test certificates,
-# UDP, the WebSocket pairs (C++ chat, C echo, and across them) and the HTTP pairs (likewise).
+# UDP, the WebSocket pairs (C++ chat, C echo, and across them), the HTTP pairs (likewise) and
+# the QUIC pair.
 # Usage: examples_smoke.sh <examples dir> <test certificate dir>
 set -euo pipefail
 dir=$1
@@ -53,4 +54,5 @@ printf '#!/bin/sh\nexec "%s" client "$@"\n' "$dir/c_http_echo" >"$work/c_http_cl
 chmod +x "$work/c_http_server" "$work/c_http_client"
 dir=$work run_pair c_http_server c_http_client "hello over HTTP from C"
 dir=$work run_pair c_http_server http_client "C server, C++ client over HTTP"
+run_pair quic_echo_server quic_echo_client "hello over QUIC" "$certs/server.pem $certs/server.key" "$certs/ca.pem"
 echo "examples ok"
