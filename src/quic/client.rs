@@ -16,6 +16,9 @@ use crate::conn::{addr, lock, Counters, Endpoint, HandlerSlot, Stats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::runtime;
 
+/// Longest wait for the endpoint to send a close and drain after the connection ended.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A QUIC client. Dropping it stops it.
 pub struct QuicClient {
     inner: Arc<Inner>,
@@ -340,5 +343,8 @@ async fn connect(inner: &Arc<Inner>, target: &Target, first: &mut First) -> Resu
         inner.retired.absorb(conn.counters());
     };
     run(conn.clone(), inner.clone(), local, closed).await;
+    // Lets the endpoint send our CONNECTION_CLOSE (and drain) before the socket goes away,
+    // so the server learns of the close even when the process exits right after stop.
+    let _ = timeout(DRAIN, target.endpoint.wait_idle()).await;
     Ok(())
 }

@@ -119,8 +119,11 @@ impl QuicServer {
                 let Some(incoming) = incoming else { break };
                 admit(&inner, incoming, &config);
             }
-            // New handshakes are refused; open connections close gracefully (see stop).
+            // New handshakes are refused; open connections close gracefully (see stop) and
+            // their CONNECTION_CLOSE goes out before the socket is released.
             endpoint.set_server_config(None);
+            let drain = config.quic.linger + std::time::Duration::from_secs(1);
+            let _ = tokio::time::timeout(drain, endpoint.wait_idle()).await;
             drop(guard);
         });
         Ok(())
