@@ -932,6 +932,13 @@ ns_quic_connection *ns_quic_client_get_connection(const struct ns_quic_client *c
 // holds for the functions below.
 ns_result ns_quic_client_send(const struct ns_quic_client *client, const uint8_t *data, size_t len);
 
+// `ns_quic_connection_send_owned` on the current connection.
+ns_result ns_quic_client_send_owned(const struct ns_quic_client *client,
+                                    const uint8_t *data,
+                                    size_t len,
+                                    ns_free_fn free_fn,
+                                    void *free_ctx);
+
 // `ns_quic_connection_create_stream` on the current connection.
 ns_result ns_quic_client_create_stream(const struct ns_quic_client *client,
                                        bool unidirectional,
@@ -975,6 +982,16 @@ bool ns_quic_connection_is_connected(const ns_quic_connection *connection);
 ns_result ns_quic_connection_send(const ns_quic_connection *connection,
                                   const uint8_t *data,
                                   size_t len);
+
+// Queues one message without copying: as `ns_quic_connection_send`, with the buffer handed
+// over. The library owns it from this call on, whatever the result: it calls
+// `free_fn(free_ctx)` exactly once (on failure, before returning) on any thread. `free_fn`
+// may be NULL for static data; `len` must be > 0 (-1).
+ns_result ns_quic_connection_send_owned(const ns_quic_connection *connection,
+                                        const uint8_t *data,
+                                        size_t len,
+                                        ns_free_fn free_fn,
+                                        void *free_ctx);
 
 // Opens a bidirectional stream and writes its id into `*stream_id`; never blocks: -680 when
 // the peer allows no more now. The peer learns of it with the first data.

@@ -2,8 +2,11 @@
 // optional baseline of plain POSIX sockets (blocking, writev batching) in the same run.
 //
 //   network_system_loadtest <throughput|rtt|connections|connect|slowreader> [options]
-//     --transport tcp|tls|udp|ws   (default tcp; connections: tcp only; ws: throughput and rtt,
-//     binary messages, baseline = the Python websockets package run by --python PYTHON)
+//     --transport tcp|tls|udp|ws|quic   (default tcp; connections: tcp only; ws: throughput and
+//     rtt, binary messages, baseline = the Python websockets package run by --python PYTHON;
+//     quic: throughput (--connections = streams: 1 = messages on the message stream, more =
+//     raw streams), rtt and connect (handshakes), baseline = the quinn program given by
+//     --quinn PATH (examples/quic_baseline.rs), with our TLS-over-TCP measured beside both)
 //     --size BYTES --count N --connections C --framing framed|raw (default framed)
 //     --api packet|batch (default packet: one send_packet per message, what existing code does;
 //     batch: send_batch of up to 512 messages)
@@ -18,6 +21,8 @@
 #include <kcenon/network/core/messaging_ws_server.h>
 #include <kcenon/network/core/secure_messaging_client.h>
 #include <kcenon/network/core/secure_messaging_server.h>
+#include <kcenon/network/internal/experimental/quic_client.h>
+#include <kcenon/network/internal/experimental/quic_server.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -54,7 +59,7 @@ namespace {
 // ---- options and results ------------------------------------------------------------------
 
 struct options {
-    std::string workload, transport = "tcp", json, certs, api = "packet", python = "python3";
+    std::string workload, transport = "tcp", json, certs, api = "packet", python = "python3", quinn;
     std::size_t size = 0, count = 0, connections = 0;
     bool framed = true, baseline = false;
     int runs = 1;
@@ -848,6 +853,211 @@ std::vector<metric> connect_workload(const options& o) {
             {"connect to first echo p99", "us", percentile(ours, 0.99), o.baseline ? percentile(base, 0.99) : -1, false}};
 }
 
+// ---- QUIC: ours through the C++ API beside the quinn program and our TLS over TCP ------------
+
+/// Both sides get quinn's default windows (1.25 MB per stream, unlimited per connection) and no
+/// Retry, like the quinn program, so the comparison is like for like.
+core::quic_server_config quic_server_settings(const options& o) {
+    core::quic_server_config c;
+    c.cert_file = o.certs + "/server.pem";
+    c.key_file = o.certs + "/server.key";
+    c.bind_address = "127.0.0.1";
+    c.initial_max_data = (1ull << 62) - 1;
+    c.initial_max_stream_data = 1250000;
+    c.enable_retry = false;
+    c.max_connections = 100000;
+    return c;
+}
+
+core::quic_client_config quic_client_settings(const options& o) {
+    core::quic_client_config c;
+    c.ca_cert_file = o.certs + "/ca.pem";
+    c.initial_max_data = (1ull << 62) - 1;
+    c.initial_max_stream_data = 1250000;
+    return c;
+}
+
+using quic_session_ptr = std::shared_ptr<session::quic_session>;
+
+/// A QUIC echo (or sink) server and a connected client.
+struct quic_pair {
+    std::shared_ptr<core::messaging_quic_server> server = std::make_shared<core::messaging_quic_server>("loadtest");
+    std::unique_ptr<core::messaging_quic_client> client;
+    std::atomic<std::uint64_t> received{0}, echoed{0};
+    std::uint64_t goal = ~0ull;  // set before sending: `done` is told when it is reached
+    latch done;
+
+    void count(std::size_t n) {
+        if (received.fetch_add(n, std::memory_order_acq_rel) + n >= goal) done.add(1);
+    }
+
+    quic_pair(const options& o, bool echo) {
+        server->set_receive_callback([this, echo](quic_session_ptr s, const std::vector<uint8_t>& m) {
+            count(m.size());
+            if (echo) (void)s->send(std::vector<uint8_t>(m));
+        });
+        server->set_stream_receive_callback([this](quic_session_ptr, uint64_t, const std::vector<uint8_t>& d, bool) {
+            count(d.size());
+        });
+        if (auto r = server->start_server(0, quic_server_settings(o)); r.is_err()) fail("quic server: " + r.error().message);
+        client = std::make_unique<core::messaging_quic_client>("loadtest");
+        client->set_receive_callback([this](const std::vector<uint8_t>& m) { echoed.fetch_add(m.size(), std::memory_order_release); });
+        if (auto r = client->start_client("127.0.0.1", server->port(), quic_client_settings(o)); r.is_err())
+            fail("quic client: " + r.error().message);
+    }
+    ~quic_pair() {
+        (void)client->stop_client();
+        (void)server->stop_server();
+    }
+};
+
+/// Retries a send refused by backpressure (-643) until the queue drained.
+void quic_send(const std::function<VoidResult()>& send) {
+    for (;;) {
+        VoidResult r = send();
+        if (r.is_ok()) return;
+        if (r.error().code != error_codes::network_system::send_queue_full) fail("quic send: " + r.error().message);
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+}
+
+/// Seconds until the server received count messages of size bytes: one send_packet per
+/// message (streams == 1), or send_on_stream round-robin over `streams` streams.
+double quic_stream(const options& o) {
+    quic_pair q(o, false);
+    const std::size_t streams = o.connections, per = o.count / streams;
+    q.goal = static_cast<std::uint64_t>(per * streams * o.size);
+    std::vector<uint64_t> ids;
+    for (std::size_t i = 0; streams > 1 && i < streams; ++i) {
+        auto id = q.client->create_stream();
+        if (id.is_err()) fail("create_stream: " + id.error().message);
+        ids.push_back(id.value());
+    }
+    const std::vector<uint8_t> msg(o.size, 0x5a);
+    const auto start = clock_type::now();
+    for (std::size_t i = 0; i < per; ++i) {
+        if (streams == 1) {
+            quic_send([&] { return q.client->send_packet(std::vector<uint8_t>(msg)); });
+            continue;
+        }
+        for (uint64_t id : ids) quic_send([&] { return q.client->send_on_stream(id, std::vector<uint8_t>(msg), i + 1 == per); });
+    }
+    // Blocks (no spinning: the receiver needs both cores).
+    if (!q.done.wait_at_least(1, 120)) fail("quic throughput stalled");
+    return seconds_since(start);
+}
+
+std::vector<double> quic_rtt(const options& o) {
+    quic_pair q(o, true);
+    std::vector<double> samples;
+    const std::vector<uint8_t> msg(o.size, 7);
+    for (std::size_t i = 0; i < o.count + 100; ++i) {
+        const auto expected = q.echoed.load() + o.size;
+        const auto t = clock_type::now();
+        if (q.client->send_packet(std::vector<uint8_t>(msg)).is_err()) fail("quic rtt send");
+        if (!wait_until([&] { return q.echoed.load(std::memory_order_acquire) >= expected; }, 10)) fail("quic rtt: echo lost");
+        if (i >= 100) samples.push_back(seconds_since(t) * 1e6);
+    }
+    return samples;
+}
+
+/// Connections one after the other: handshake, one byte echoed, graceful close; per second.
+double quic_handshakes(const options& o) {
+    auto server = std::make_shared<core::messaging_quic_server>("loadtest");
+    server->set_receive_callback([](quic_session_ptr s, const std::vector<uint8_t>& m) { (void)s->send(std::vector<uint8_t>(m)); });
+    if (auto r = server->start_server(0, quic_server_settings(o)); r.is_err()) fail("quic server: " + r.error().message);
+    const auto start = clock_type::now();
+    for (std::size_t i = 0; i < o.count; ++i) {
+        latch echoed;
+        core::messaging_quic_client c("loadtest");
+        c.set_receive_callback([&](const std::vector<uint8_t>&) { echoed.add(1); });
+        if (auto r = c.start_client("127.0.0.1", server->port(), quic_client_settings(o)); r.is_err())
+            fail("quic connect: " + r.error().message);
+        if (c.send_packet(std::string_view("x")).is_err() || !echoed.wait_at_least(1)) fail("quic connect echo");
+        (void)c.stop_client();
+    }
+    const double rate = static_cast<double>(o.count) / seconds_since(start);
+    (void)server->stop_server();
+    return rate;
+}
+
+/// Runs the quinn program (--quinn) with `args`; returns the numbers after its `tag`.
+std::vector<double> quinn_baseline(const options& o, const std::string& args, const std::string& tag) {
+    if (o.quinn.empty()) fail("--transport quic --baseline needs --quinn PATH (examples/quic_baseline)");
+    const std::string cmd = o.quinn + " " + args + " " + o.certs;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) fail("cannot run " + cmd);
+    std::string out;
+    char buf[65536];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    if (::pclose(p) != 0 || out.rfind(tag + " ", 0) != 0) fail("quinn baseline failed (" + cmd + "): " + out.substr(0, 200));
+    std::istringstream in(out.substr(tag.size()));
+    std::vector<double> values;
+    for (double v; in >> v;) values.push_back(v);
+    if (values.empty()) fail("quinn baseline printed nothing");
+    return values;
+}
+
+/// Our TLS over TCP on the same workload (framed, one connection), for the third column.
+options tls_of(const options& o) {
+    options t = o;
+    t.transport = "tls";
+    t.framed = true;
+    t.connections = 1;
+    return t;
+}
+
+std::vector<metric> quic_workload(const options& o) {
+    std::vector<metric> out;
+    if (o.workload == "throughput") {
+        std::vector<double> ours, base, tls;
+        for (int r = 0; r < o.runs; ++r) {
+            ours.push_back(quic_stream(o));
+            if (o.baseline) {
+                base.push_back(quinn_baseline(o, "throughput " + std::to_string(o.size) + " " + std::to_string(o.count) + " " +
+                                                     std::to_string(o.connections), "seconds")[0]);
+                tls.push_back(ours_stream(tls_of(o)));
+            }
+        }
+        const double n = static_cast<double>(o.count / o.connections * o.connections);
+        const double mb = n * static_cast<double>(o.size) / 1e6;
+        out.push_back({"QUIC messages/s (vs quinn)", "msg/s", n / median(ours), o.baseline ? n / median(base) : -1});
+        out.push_back({"QUIC payload MB/s (vs quinn)", "MB/s", mb / median(ours), o.baseline ? mb / median(base) : -1});
+        if (o.baseline)
+            out.push_back({"our TLS/TCP MB/s, 1 conn (vs quinn)", "MB/s", static_cast<double>(o.count) * static_cast<double>(o.size) / 1e6 / median(tls),
+                           mb / median(base)});
+        return out;
+    }
+    if (o.workload == "rtt") {
+        auto ours = quic_rtt(o);
+        std::vector<double> base, tls;
+        if (o.baseline) {
+            base = quinn_baseline(o, "rtt " + std::to_string(o.size) + " " + std::to_string(o.count), "samples");
+            tls = ours_rtt(tls_of(o));
+        }
+        for (auto* v : {&ours, &base, &tls}) std::sort(v->begin(), v->end());
+        for (auto [name, p] : std::vector<std::pair<std::string, double>>{{"p50", 0.50}, {"p99", 0.99}, {"p99.9", 0.999}})
+            out.push_back({"QUIC round trip " + name + " (vs quinn)", "us", percentile(ours, p), o.baseline ? percentile(base, p) : -1, false});
+        if (o.baseline)
+            out.push_back({"our TLS/TCP round trip p50 (vs quinn)", "us", percentile(tls, 0.5), percentile(base, 0.5), false});
+        return out;
+    }
+    if (o.workload != "connect") fail("quic: throughput, rtt or connect");
+    std::vector<double> ours, base;
+    for (int r = 0; r < o.runs; ++r) {
+        ours.push_back(quic_handshakes(o));
+        if (o.baseline) base.push_back(static_cast<double>(o.count) / quinn_baseline(o, "handshakes " + std::to_string(o.count), "seconds")[0]);
+    }
+    out.push_back({"QUIC handshakes/s to first echo", "conn/s", median(ours), o.baseline ? median(base) : -1});
+    if (o.baseline) {
+        options t = tls_of(o);
+        double rate = 0;
+        (void)ours_connect(t, rate);
+        out.push_back({"our TLS/TCP connections/s (vs quinn)", "conn/s", rate, median(base)});
+    }
+    return out;
+}
+
 // ---- slow reader: a peer that never reads; the sender must stay bounded -------------------------
 
 std::vector<metric> slow_reader(const options& o) {
@@ -884,10 +1094,11 @@ std::string describe(const options& o) {
     std::ostringstream s;
     s << o.workload << " " << o.transport;
     if (o.workload != "connections") s << " " << o.size << " B";
-    if (o.transport != "udp" && o.transport != "ws" && o.workload == "throughput")
+    if (o.transport != "udp" && o.transport != "ws" && o.transport != "quic" && o.workload == "throughput")
         s << (o.framed ? " framed" : " raw") << " api=" << o.api;
     s << " x" << o.count;
-    if (o.connections > 1) s << " over " << o.connections << (o.workload == "connect" ? " threads" : " conns");
+    if (o.connections > 1)
+        s << " over " << o.connections << (o.transport == "quic" ? " streams" : o.workload == "connect" ? " threads" : " conns");
     return s.str();
 }
 
@@ -902,7 +1113,8 @@ std::string number(double v) {
 
 void report(const options& o, const std::vector<metric>& metrics) {
     std::printf("%s%s\n", describe(o).c_str(), o.runs > 1 ? (" (median of " + std::to_string(o.runs) + " runs)").c_str() : "");
-    std::printf("  %-34s %14s %14s %8s\n", "metric", "ours", o.transport == "ws" ? "py websockets" : "baseline", "ratio");
+    const char* base = o.transport == "ws" ? "py websockets" : o.transport == "quic" ? "quinn" : "baseline";
+    std::printf("  %-38s %14s %14s %8s\n", "metric", "ours", base, "ratio");
     for (const auto& m : metrics) {
         std::string ratio = "-";
         if (m.baseline > 0) {
@@ -910,7 +1122,7 @@ void report(const options& o, const std::vector<metric>& metrics) {
             std::snprintf(buf, sizeof buf, "%.2fx", m.ours / m.baseline);
             ratio = buf;
         }
-        std::printf("  %-34s %14s %14s %8s  (%s, %s better)\n", m.name.c_str(), number(m.ours).c_str(), number(m.baseline).c_str(),
+        std::printf("  %-38s %14s %14s %8s  (%s, %s better)\n", m.name.c_str(), number(m.ours).c_str(), number(m.baseline).c_str(),
                     ratio.c_str(), m.unit.c_str(), m.higher_is_better ? "higher" : "lower");
     }
     if (!o.json.empty()) {
@@ -930,8 +1142,8 @@ void report(const options& o, const std::vector<metric>& metrics) {
 
 options parse(int argc, char** argv) {
     options o;
-    if (argc < 2) fail("usage: network_system_loadtest <throughput|rtt|connections|connect|slowreader> [--transport tcp|tls|udp|ws] "
-                       "[--size B] [--count N] [--connections C] [--framing framed|raw] [--api packet|batch] [--runs K] [--baseline] [--json FILE] [--certs DIR] [--python PYTHON]");
+    if (argc < 2) fail("usage: network_system_loadtest <throughput|rtt|connections|connect|slowreader> [--transport tcp|tls|udp|ws|quic] "
+                       "[--size B] [--count N] [--connections C] [--framing framed|raw] [--api packet|batch] [--runs K] [--baseline] [--json FILE] [--certs DIR] [--python PYTHON] [--quinn PATH]");
     o.workload = argv[1];
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
@@ -950,19 +1162,21 @@ options parse(int argc, char** argv) {
         else if (a == "--certs") o.certs = value();
         else if (a == "--api") o.api = value();
         else if (a == "--python") o.python = value();
+        else if (a == "--quinn") o.quinn = value();
         else fail("unknown option " + a);
     }
     const std::map<std::string, std::size_t> counts{
         {"throughput", 1000000}, {"rtt", 20000}, {"connections", 10000}, {"connect", 2000}, {"slowreader", 100000}};
     if (!counts.count(o.workload)) fail("unknown workload " + o.workload);
-    if (o.transport != "tcp" && o.transport != "tls" && o.transport != "udp" && o.transport != "ws")
+    if (o.transport != "tcp" && o.transport != "tls" && o.transport != "udp" && o.transport != "ws" && o.transport != "quic")
         fail("unknown transport " + o.transport);
     if (o.transport == "ws" && o.workload != "throughput" && o.workload != "rtt") fail("ws: throughput or rtt");
     if (o.api != "packet" && o.api != "batch") fail("unknown api " + o.api + " (packet or batch)");
-    if (o.transport == "tls" && o.certs.empty()) fail("--transport tls needs --certs DIR (ca.pem, server.pem, server.key)");
+    if ((o.transport == "tls" || o.transport == "quic") && o.certs.empty())
+        fail("--transport " + o.transport + " needs --certs DIR (ca.pem, server.pem, server.key)");
     if (o.count == 0) o.count = counts.at(o.workload);
     if (o.size == 0) o.size = 64;
-    if (o.connections == 0) o.connections = o.workload == "connect" ? 2 : 1;
+    if (o.connections == 0) o.connections = o.workload == "connect" && o.transport != "quic" ? 2 : 1;
     return o;
 }
 
@@ -972,7 +1186,8 @@ int main(int argc, char** argv) {
     const options o = parse(argc, argv);
     raise_fd_limit();
     std::vector<metric> m;
-    if (o.workload == "throughput") m = throughput(o);
+    if (o.transport == "quic") m = quic_workload(o);
+    else if (o.workload == "throughput") m = throughput(o);
     else if (o.workload == "rtt") m = rtt(o);
     else if (o.workload == "connections") m = connections(o);
     else if (o.workload == "slowreader") m = slow_reader(o);

@@ -188,6 +188,11 @@ impl QuicClient {
         self.with_conn(|c| c.send(data))
     }
 
+    /// [`send`](Self::send) without copying `data`.
+    pub fn send_bytes(&self, data: bytes::Bytes) -> Result<()> {
+        self.with_conn(|c| c.send_bytes(data))
+    }
+
     pub fn create_stream(&self) -> Result<u64> {
         self.with_conn(QuicConnection::create_stream)
     }

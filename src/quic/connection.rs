@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::FutureExt;
 use quinn::{ConnectionError, Dir, RecvStream, SendStream, Side, StreamId, VarInt, WriteError};
 use tokio::sync::{mpsc, Notify};
@@ -178,6 +178,11 @@ struct Inner {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// The message reader's buffer (it grows for a larger message).
+const READ_CHUNK: usize = 256 * 1024;
+/// Pieces (about a packet each) a stream reader takes from quinn at once.
+const CHUNKS: usize = 64;
+
 /// A QUIC connection: on a server one accepted client, on a client its connection. Cheap to
 /// clone; every clone refers to the same connection.
 #[derive(Clone)]
@@ -261,9 +266,11 @@ impl QuicConnection {
         self.0.early_data.store(accepted, Ordering::Release);
     }
 
-    /// True until the connection starts closing.
+    /// True until the connection starts closing (by either side; a close by the peer is seen
+    /// once the connection task has learnt of it). One atomic load: every send checks it, and
+    /// quinn's own state is behind the lock its driver works under.
     pub fn is_connected(&self) -> bool {
-        !self.0.closing.load(Ordering::Acquire) && self.0.conn.close_reason().is_none()
+        !self.0.closing.load(Ordering::Acquire)
     }
 
     /// How the connection ended, once it has.
@@ -784,9 +791,19 @@ async fn read_stream<H: Host>(conn: QuicConnection, host: Arc<H>, mut recv: Recv
             runtime::invoke(handlers.owner(), "stream", || f(&conn, id, data, fin));
         }
     };
+    // quinn holds a stream's data as one piece per STREAM frame (about a packet): the pieces
+    // there are taken at once (no copy under quinn's lock) and handed over joined, so a
+    // callback gets up to CHUNKS packets' worth instead of one packet.
+    let mut chunks = vec![Bytes::new(); CHUNKS];
+    let mut joined = Vec::new();
     loop {
-        match recv.read_chunk(usize::MAX, true).await {
-            Ok(Some(chunk)) => deliver(&chunk.bytes, false),
+        match recv.read_chunks(&mut chunks).await {
+            Ok(Some(1)) => deliver(&chunks[0], false),
+            Ok(Some(n)) => {
+                joined.clear();
+                chunks[..n].iter().for_each(|c| joined.extend_from_slice(c));
+                deliver(&joined, false);
+            }
             Ok(None) => {
                 deliver(&[], true);
                 return;
@@ -805,7 +822,10 @@ async fn read_stream<H: Host>(conn: QuicConnection, host: Arc<H>, mut recv: Recv
 async fn read_messages<H: Host>(conn: QuicConnection, host: Arc<H>, mut recv: RecvStream) {
     let handlers = host.handlers();
     let max = conn.0.opts.max_message_size;
-    let mut buf = BytesMut::new();
+    // Received bytes are buf[start..end]; whole messages are delivered from it in place, and
+    // the tail of a partial one moves to the front only when the free room runs short.
+    let mut buf = vec![0u8; READ_CHUNK];
+    let (mut start, mut end) = (0, 0);
     // Delivers the whole messages at the start of `data`; returns the bytes used, or the
     // length of a message over the limit.
     let deliver = |mut data: &[u8]| -> std::result::Result<usize, usize> {
@@ -832,17 +852,44 @@ async fn read_messages<H: Host>(conn: QuicConnection, host: Arc<H>, mut recv: Re
         }
         Ok(total - data.len())
     };
+    let mut chunks = vec![Bytes::new(); CHUNKS];
     loop {
-        let chunk = match recv.read_chunk(usize::MAX, true).await {
-            Ok(Some(chunk)) => chunk.bytes,
+        if buf.len() - end < READ_CHUNK / 4 {
+            buf.copy_within(start..end, 0);
+            end -= start;
+            start = 0;
+            let need = if end >= 4 {
+                4 + u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize
+            } else {
+                0
+            };
+            if need > buf.len() {
+                // A message larger than the buffer (its length was checked): room for it.
+                buf.resize(need, 0);
+            } else if end == 0 && buf.len() > READ_CHUNK {
+                buf.truncate(READ_CHUNK);
+                buf.shrink_to_fit();
+            }
+        }
+        // Pieces taken at once (no copy under quinn's lock), copied in here.
+        let room = buf.len() - end;
+        let n = match recv.read_chunks(&mut chunks[..CHUNKS.min(room / 1024).max(1)]).await {
+            Ok(Some(n)) => n,
             _ => return,
         };
-        let used = if buf.is_empty() {
-            deliver(&chunk).map(|used| buf.extend_from_slice(&chunk[used..]))
-        } else {
-            buf.extend_from_slice(&chunk);
-            deliver(&buf).map(|used| buf.advance(used))
-        };
+        for c in &chunks[..n] {
+            if end + c.len() > buf.len() {
+                buf.resize(end + c.len(), 0);
+            }
+            buf[end..end + c.len()].copy_from_slice(c);
+            end += c.len();
+        }
+        let used = deliver(&buf[start..end]).map(|used| {
+            start += used;
+            if start == end {
+                (start, end) = (0, 0);
+            }
+        });
         if let Err(len) = used {
             let err = Error::too_large(len, max);
             conn.0.counters.errors.fetch_add(1, Ordering::Relaxed);

@@ -8,7 +8,7 @@ use super::{
     ns_quic_stream_fn, set_callback, set_limits, set_socket, set_transport, Slot,
 };
 use crate::error::Result;
-use crate::ffi::common::ns_stats;
+use crate::ffi::common::{ns_stats, owned};
 use crate::ffi::tls::ns_tls_client_config;
 use crate::ffi::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string};
 use crate::quic::{QuicClient, QuicHandlers};
@@ -286,6 +286,21 @@ pub unsafe extern "C" fn ns_quic_client_send(
     len: usize,
 ) -> ns_result {
     guard(|| self::client(client)?.send(bytes(data, len)?))
+}
+
+/// `ns_quic_connection_send_owned` on the current connection.
+#[no_mangle]
+pub unsafe extern "C" fn ns_quic_client_send_owned(
+    client: *const ns_quic_client,
+    data: *const u8,
+    len: usize,
+    free_fn: ns_free_fn,
+    free_ctx: *mut c_void,
+) -> ns_result {
+    guard(|| {
+        let buf = owned(data, len, free_fn, free_ctx)?;
+        self::client(client)?.send_bytes(buf)
+    })
 }
 
 /// `ns_quic_connection_create_stream` on the current connection.

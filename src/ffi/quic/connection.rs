@@ -1,10 +1,10 @@
 //! `ns_quic_connection_*`: one QUIC connection, borrowed in callbacks or owned.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 
 use super::ns_quic_connection;
-use crate::ffi::common::{ns_stats, write_cstr, write_stats};
-use crate::ffi::{bytes, guard, guard_value, handle, invalid, ns_result, string};
+use crate::ffi::common::{ns_stats, owned, write_cstr, write_stats};
+use crate::ffi::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string};
 use crate::quic::QuicConnection;
 
 /// Transport figures of a connection (quinn's). Set `struct_size = sizeof(ns_quic_stats)`
@@ -79,6 +79,24 @@ pub unsafe extern "C" fn ns_quic_connection_send(
     len: usize,
 ) -> ns_result {
     guard(|| conn(connection)?.send(bytes(data, len)?))
+}
+
+/// Queues one message without copying: as `ns_quic_connection_send`, with the buffer handed
+/// over. The library owns it from this call on, whatever the result: it calls
+/// `free_fn(free_ctx)` exactly once (on failure, before returning) on any thread. `free_fn`
+/// may be NULL for static data; `len` must be > 0 (-1).
+#[no_mangle]
+pub unsafe extern "C" fn ns_quic_connection_send_owned(
+    connection: *const ns_quic_connection,
+    data: *const u8,
+    len: usize,
+    free_fn: ns_free_fn,
+    free_ctx: *mut c_void,
+) -> ns_result {
+    guard(|| {
+        let buf = owned(data, len, free_fn, free_ctx)?;
+        conn(connection)?.send_bytes(buf)
+    })
 }
 
 /// Opens a bidirectional stream and writes its id into `*stream_id`; never blocks: -680 when

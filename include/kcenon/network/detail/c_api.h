@@ -142,14 +142,17 @@ inline ns_result send_messages(Handle* h, const std::vector<std::vector<std::uin
 /// measured faster than handing the vector over even at 64 KiB); from it on the vector is
 /// handed over without a copy and freed by the library once written.
 constexpr std::size_t owned_send_threshold = 1 << 20;
+/// QUIC copies a send into a fresh buffer (there is no staging buffer), so from this size on
+/// handing the vector over is cheaper.
+constexpr std::size_t quic_owned_send_threshold = 16 * 1024;
 
 inline void free_vector(void* p) { delete static_cast<std::vector<std::uint8_t>*>(p); }
 
-/// Sends `data` through `send_copy` or `send_owned` (for large buffers, zero-copy).
+/// Sends `data` through `send_copy` or, from `threshold` bytes on, `send_owned` (zero-copy).
 template <typename Handle, typename Copy, typename Owned>
 inline ns_result send_vector(Handle* h, std::vector<std::uint8_t>&& data, Copy send_copy,
-                             Owned send_owned) {
-    if (data.size() < owned_send_threshold) return send_copy(h, data.data(), data.size());
+                             Owned send_owned, std::size_t threshold = owned_send_threshold) {
+    if (data.size() < threshold) return send_copy(h, data.data(), data.size());
     auto* v = new std::vector<std::uint8_t>(std::move(data));
     return send_owned(h, v->data(), v->size(), &free_vector, v);
 }

@@ -94,7 +94,9 @@ public:
     /// Sends one message: the client's receive callback gets it whole, in order. -603 closed,
     /// -642 over the size limit, -643 queue full.
     [[nodiscard]] VoidResult send(std::vector<uint8_t>&& data) override {
-        return result(ns_quic_connection_send(handle_, data.data(), data.size()));
+        return result(network::detail::send_vector(handle_, std::move(data), ns_quic_connection_send,
+                                                   ns_quic_connection_send_owned,
+                                                   network::detail::quic_owned_send_threshold));
     }
     [[nodiscard]] VoidResult send(std::string_view data) {
         return result(ns_quic_connection_send(handle_, reinterpret_cast<const uint8_t*>(data.data()), data.size()));

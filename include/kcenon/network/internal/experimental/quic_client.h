@@ -109,7 +109,9 @@ public:
     /// Sends one message: the server's receive callback gets it whole, in order. -603 not
     /// connected, -642 over the size limit, -643 queue full.
     [[nodiscard]] VoidResult send_packet(std::vector<uint8_t>&& data) {
-        return result(ns_quic_client_send(handle_, data.data(), data.size()));
+        return result(network::detail::send_vector(handle_, std::move(data), ns_quic_client_send,
+                                                   ns_quic_client_send_owned,
+                                                   network::detail::quic_owned_send_threshold));
     }
     [[nodiscard]] VoidResult send_packet(std::string_view data) {
         return result(ns_quic_client_send(handle_, reinterpret_cast<const uint8_t*>(data.data()), data.size()));
