@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every row of the performance table (medians of 5 runs where the tool repeats, 5 separate
-# runs otherwise) with the POSIX baseline (WebSocket rows: the Python websockets package); each stream row through one send_packet per message
-# (--api packet, what existing code does) and through send_batch (--api batch).
+# runs otherwise) with the POSIX baseline (WebSocket rows: the Python websockets package; QUIC
+# rows: a minimal quinn program, with our TLS over TCP beside); each stream row through one
+# send_packet per message (--api packet, what existing code does) and through send_batch
+# (--api batch).
 # Usage: run_table.sh <build dir> [json file]
 set -euo pipefail
 build=${1:-build}
@@ -27,3 +29,9 @@ py="$build/venv/bin/python"   # WebSocket rows: baseline = Python websockets (sc
 run throughput --transport ws --size 64 --count 300000 --runs 5 --baseline --python "$py"
 run throughput --transport ws --size 65536 --count 5000 --runs 5 --baseline --python "$py"
 for i in 1 2 3 4 5; do run rtt --transport ws --size 64 --count 5000 --baseline --python "$py"; done
+quinn="$build/cargo/release/examples/quic_baseline"   # QUIC rows: baseline = a minimal quinn program
+[ -x "$quinn" ] || cargo build --release --example quic_baseline >/dev/null
+run throughput --transport quic --certs "$certs" --size 65536 --count 4000 --runs 5 --baseline --quinn "$quinn"
+run throughput --transport quic --certs "$certs" --size 65536 --count 4000 --connections 8 --runs 5 --baseline --quinn "$quinn"
+for i in 1 2 3 4 5; do run rtt --transport quic --certs "$certs" --size 64 --count 5000 --baseline --quinn "$quinn"; done
+run connect --transport quic --certs "$certs" --count 300 --runs 5 --baseline --quinn "$quinn"
