@@ -46,7 +46,7 @@ pub struct QuicHandlers {
     pub error: Option<QuicErrorFn>,
 }
 
-/// Where a server's or client's connections find their callbacks and lifecycle.
+/// Where a server's or client's connections find their callbacks.
 pub(crate) trait Host: Send + Sync + 'static {
     fn handlers(&self) -> &HandlerSlot<QuicHandlers>;
 }
@@ -873,7 +873,10 @@ async fn read_messages<H: Host>(conn: QuicConnection, host: Arc<H>, mut recv: Re
         }
         // Pieces taken at once (no copy under quinn's lock), copied in here.
         let room = buf.len() - end;
-        let n = match recv.read_chunks(&mut chunks[..CHUNKS.min(room / 1024).max(1)]).await {
+        let n = match recv
+            .read_chunks(&mut chunks[..CHUNKS.min(room / 1024).max(1)])
+            .await
+        {
             Ok(Some(n)) => n,
             _ => return,
         };
