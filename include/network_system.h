@@ -951,6 +951,15 @@ ns_result ns_quic_client_send_on_stream(const struct ns_quic_client *client,
                                         size_t len,
                                         bool fin);
 
+// `ns_quic_connection_send_on_stream_owned` on the current connection.
+ns_result ns_quic_client_send_on_stream_owned(const struct ns_quic_client *client,
+                                              uint64_t stream_id,
+                                              const uint8_t *data,
+                                              size_t len,
+                                              bool fin,
+                                              ns_free_fn free_fn,
+                                              void *free_ctx);
+
 // `ns_quic_connection_close_stream` on the current connection.
 ns_result ns_quic_client_close_stream(const struct ns_quic_client *client, uint64_t stream_id);
 
@@ -1006,6 +1015,16 @@ ns_result ns_quic_connection_send_on_stream(const ns_quic_connection *connection
                                             const uint8_t *data,
                                             size_t len,
                                             bool fin);
+
+// `ns_quic_connection_send_on_stream` with the buffer handed over instead of copied;
+// ownership as in `ns_quic_connection_send_owned` (`len` > 0).
+ns_result ns_quic_connection_send_on_stream_owned(const ns_quic_connection *connection,
+                                                  uint64_t stream_id,
+                                                  const uint8_t *data,
+                                                  size_t len,
+                                                  bool fin,
+                                                  ns_free_fn free_fn,
+                                                  void *free_ctx);
 
 // Finishes our side of the stream after what is queued (a fin). Errors as
 // `ns_quic_connection_send_on_stream`.

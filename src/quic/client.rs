@@ -205,6 +205,11 @@ impl QuicClient {
         self.with_conn(|c| c.send_on_stream(id, data, fin))
     }
 
+    /// [`send_on_stream`](Self::send_on_stream) without copying `data`.
+    pub fn send_on_stream_bytes(&self, id: u64, data: bytes::Bytes, fin: bool) -> Result<()> {
+        self.with_conn(|c| c.send_on_stream_bytes(id, data, fin))
+    }
+
     pub fn close_stream(&self, id: u64) -> Result<()> {
         self.with_conn(|c| c.close_stream(id))
     }

@@ -111,11 +111,14 @@ struct Out {
     idle: Option<SendStream>,
 }
 
-/// The send side of one stream: a queue and the writer task that drains it.
+/// The send side of one stream: a queue and the writer task that drains it. A send that finds
+/// the queue empty and the stream free hands its data to quinn from the sending thread (no task
+/// wake-up); the writer holds `stream` while it takes and writes a batch, so order is kept.
 struct Outbox {
     id: u64,
     state: Mutex<Out>,
     wake: Notify,
+    stream: tokio::sync::Mutex<Option<SendStream>>,
 }
 
 impl Outbox {
@@ -389,10 +392,15 @@ impl QuicConnection {
     /// finished, reset or stopped → `StreamClosed`; connection closed → `ConnectionClosed`;
     /// queue full → `SendQueueFull`.
     pub fn send_on_stream(&self, id: u64, data: &[u8], fin: bool) -> Result<()> {
+        self.send_on_stream_bytes(id, Bytes::copy_from_slice(data), fin)
+    }
+
+    /// [`send_on_stream`](Self::send_on_stream) without copying `data`.
+    pub fn send_on_stream_bytes(&self, id: u64, data: Bytes, fin: bool) -> Result<()> {
         self.check_open()?;
         let out = self.stream(id)?;
         let len = data.len();
-        self.push(&out, &[Bytes::copy_from_slice(data)], fin)?;
+        self.push(&out, &[data], fin)?;
         self.0
             .counters
             .bytes_out
@@ -455,8 +463,26 @@ impl QuicConnection {
         if st.bytes > 0 && st.bytes + len > limit {
             return Err(Error::queue_full(st.bytes, limit));
         }
-        st.chunks
-            .extend(chunks.iter().filter(|c| !c.is_empty()).cloned());
+        let mut chunks: Vec<Bytes> = chunks.iter().filter(|c| !c.is_empty()).cloned().collect();
+        if st.chunks.is_empty() && !fin && st.idle.is_none() {
+            if let Ok(mut stream) = out.stream.try_lock() {
+                if let Some(send) = stream.as_mut() {
+                    match send.write_chunks(&mut chunks).now_or_never() {
+                        Some(Ok(w)) if w.chunks == chunks.len() => return Ok(()),
+                        // Partly taken (the rest is queued below), or flow control blocks.
+                        Some(Ok(w)) => drop(chunks.drain(..w.chunks)),
+                        None => {}
+                        Some(Err(e)) => {
+                            let e = write_error(out.id, e);
+                            st.broken = Some(e.clone());
+                            return Err(e);
+                        }
+                    }
+                }
+            }
+        }
+        let len: usize = chunks.iter().map(Bytes::len).sum();
+        st.chunks.extend(chunks);
         st.bytes += len;
         st.fin = fin;
         if let Some(send) = st.idle.take() {
@@ -477,7 +503,8 @@ impl QuicConnection {
         self.0.writers.add();
         let conn = self.clone();
         handle.spawn(async move {
-            let result = write_loop(&out, send).await;
+            *out.stream.lock().await = Some(send);
+            let result = write_loop(&out).await;
             if let Err(e) = result {
                 out.lock().broken = Some(e);
             }
@@ -644,6 +671,7 @@ fn outbox(send: SendStream) -> Arc<Outbox> {
             ..Out::default()
         }),
         wake: Notify::new(),
+        stream: tokio::sync::Mutex::new(None),
     })
 }
 
@@ -660,23 +688,28 @@ fn write_error(id: u64, e: WriteError) -> Error {
     }
 }
 
-/// Drains `out` into `send` until a fin is written (then waits until the peer has everything)
-/// or the stream breaks.
-async fn write_loop(out: &Outbox, mut send: SendStream) -> Result<()> {
+/// Drains `out` into its stream until a fin is written (then waits until the peer has
+/// everything) or the stream breaks.
+async fn write_loop(out: &Outbox) -> Result<()> {
     let mut batch = Vec::new();
     loop {
-        let taken = {
-            let mut st = out.lock();
-            if st.chunks.is_empty() && !st.fin {
-                None
-            } else {
-                std::mem::swap(&mut batch, &mut st.chunks);
-                Some(st.fin)
-            }
+        let idle = {
+            let st = out.lock();
+            st.chunks.is_empty() && !st.fin
         };
-        let Some(fin) = taken else {
+        if idle {
             out.wake.notified().await;
             continue;
+        }
+        // The stream first, then the queue: a direct send cannot slip in between.
+        let mut stream = out.stream.lock().await;
+        let Some(send) = stream.as_mut() else {
+            return Err(stream_closed(out.id, "is closed"));
+        };
+        let fin = {
+            let mut st = out.lock();
+            std::mem::swap(&mut batch, &mut st.chunks);
+            st.fin
         };
         let n: usize = batch.iter().map(Bytes::len).sum();
         let written = send.write_all_chunks(&mut batch).await;

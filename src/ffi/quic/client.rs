@@ -338,6 +338,23 @@ pub unsafe extern "C" fn ns_quic_client_send_on_stream(
     guard(|| self::client(client)?.send_on_stream(stream_id, bytes(data, len)?, fin))
 }
 
+/// `ns_quic_connection_send_on_stream_owned` on the current connection.
+#[no_mangle]
+pub unsafe extern "C" fn ns_quic_client_send_on_stream_owned(
+    client: *const ns_quic_client,
+    stream_id: u64,
+    data: *const u8,
+    len: usize,
+    fin: bool,
+    free_fn: ns_free_fn,
+    free_ctx: *mut c_void,
+) -> ns_result {
+    guard(|| {
+        let buf = owned(data, len, free_fn, free_ctx)?;
+        self::client(client)?.send_on_stream_bytes(stream_id, buf, fin)
+    })
+}
+
 /// `ns_quic_connection_close_stream` on the current connection.
 #[no_mangle]
 pub unsafe extern "C" fn ns_quic_client_close_stream(

@@ -136,6 +136,24 @@ pub unsafe extern "C" fn ns_quic_connection_send_on_stream(
     guard(|| conn(connection)?.send_on_stream(stream_id, bytes(data, len)?, fin))
 }
 
+/// `ns_quic_connection_send_on_stream` with the buffer handed over instead of copied;
+/// ownership as in `ns_quic_connection_send_owned` (`len` > 0).
+#[no_mangle]
+pub unsafe extern "C" fn ns_quic_connection_send_on_stream_owned(
+    connection: *const ns_quic_connection,
+    stream_id: u64,
+    data: *const u8,
+    len: usize,
+    fin: bool,
+    free_fn: ns_free_fn,
+    free_ctx: *mut c_void,
+) -> ns_result {
+    guard(|| {
+        let buf = owned(data, len, free_fn, free_ctx)?;
+        conn(connection)?.send_on_stream_bytes(stream_id, buf, fin)
+    })
+}
+
 /// Finishes our side of the stream after what is queued (a fin). Errors as
 /// `ns_quic_connection_send_on_stream`.
 #[no_mangle]

@@ -104,7 +104,14 @@ public:
     /// Queues bytes on a stream (one this side opened, or a bidirectional one the client
     /// opened): -1 unknown stream, -681 already finished, -603 closed.
     [[nodiscard]] VoidResult send_on_stream(uint64_t stream_id, std::vector<uint8_t>&& data, bool fin = false) override {
-        return result(ns_quic_connection_send_on_stream(handle_, stream_id, data.data(), data.size(), fin));
+        auto copy = [stream_id, fin](auto* h, const uint8_t* d, size_t n) {
+            return ns_quic_connection_send_on_stream(h, stream_id, d, n, fin);
+        };
+        auto handed_over = [stream_id, fin](auto* h, const uint8_t* d, size_t n, ns_free_fn f, void* ctx) {
+            return ns_quic_connection_send_on_stream_owned(h, stream_id, d, n, fin, f, ctx);
+        };
+        return result(network::detail::send_vector(handle_, std::move(data), copy, handed_over,
+                                                   network::detail::quic_owned_send_threshold));
     }
     /// Opens a stream to the client; -680 when the client allows no more now.
     [[nodiscard]] Result<uint64_t> create_stream() override { return open(false); }

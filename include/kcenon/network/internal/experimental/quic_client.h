@@ -137,7 +137,14 @@ public:
     [[nodiscard]] Result<uint64_t> create_unidirectional_stream() override { return open(true); }
     /// Queues bytes on a stream: -1 unknown stream, -681 already finished, -603 not connected.
     [[nodiscard]] VoidResult send_on_stream(uint64_t stream_id, std::vector<uint8_t>&& data, bool fin = false) override {
-        return result(ns_quic_client_send_on_stream(handle_, stream_id, data.data(), data.size(), fin));
+        auto copy = [stream_id, fin](auto* h, const uint8_t* d, size_t n) {
+            return ns_quic_client_send_on_stream(h, stream_id, d, n, fin);
+        };
+        auto handed_over = [stream_id, fin](auto* h, const uint8_t* d, size_t n, ns_free_fn f, void* ctx) {
+            return ns_quic_client_send_on_stream_owned(h, stream_id, d, n, fin, f, ctx);
+        };
+        return result(network::detail::send_vector(handle_, std::move(data), copy, handed_over,
+                                                   network::detail::quic_owned_send_threshold));
     }
     /// Finishes this side of the stream (a fin after what is queued).
     [[nodiscard]] VoidResult close_stream(uint64_t stream_id) override {
