@@ -1,11 +1,13 @@
 /* A plain C11 program that uses only network_system.h: argument checks, an echo round trip
- * in framed mode, stats, stop from inside a callback, user-data release. */
+ * in framed mode, stats, stop from inside a callback, user-data release, and each protocol's
+ * basics (UDP, TLS options, WebSocket, HTTP, QUIC — QUIC with NS_TEST_CERTS). */
 #define _POSIX_C_SOURCE 200809L
 #include <network_system.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -595,12 +597,139 @@ static void test_http(void) {
     released = 0;
 }
 
+/* ---- QUIC: argument checks, a message and a stream echoed, a close code seen by the client ---- */
+
+static void quic_echo_message(void *ud, const ns_quic_connection *c, const uint8_t *data, size_t len) {
+    (void)ud;
+    ns_quic_connection_send(c, data, len);
+}
+
+static void quic_echo_stream(void *ud, const ns_quic_connection *c, uint64_t id, const uint8_t *data, size_t len,
+                             bool fin) {
+    (void)ud;
+    ns_quic_connection_send_on_stream(c, id, data, len, fin);
+}
+
+typedef struct {
+    shared s;
+    int fins, closed;
+    char stream[64];
+    size_t stream_len;
+    uint64_t close_code;
+    bool by_peer;
+    ns_result error;
+} quic_seen;
+
+static void quic_client_message(void *ud, const ns_quic_connection *c, const uint8_t *data, size_t len) {
+    quic_seen *q = ud;
+    (void)c;
+    pthread_mutex_lock(&q->s.lock);
+    if (len < sizeof q->s.last) {
+        memcpy(q->s.last, data, len);
+        q->s.last_len = len;
+    }
+    pthread_mutex_unlock(&q->s.lock);
+    bump(&q->s, &q->s.messages);
+}
+
+static void quic_client_stream(void *ud, const ns_quic_connection *c, uint64_t id, const uint8_t *data, size_t len,
+                               bool fin) {
+    quic_seen *q = ud;
+    (void)c;
+    (void)id;
+    pthread_mutex_lock(&q->s.lock);
+    if (q->stream_len + len < sizeof q->stream) {
+        memcpy(q->stream + q->stream_len, data, len);
+        q->stream_len += len;
+    }
+    pthread_mutex_unlock(&q->s.lock);
+    if (fin) bump(&q->s, &q->fins);
+}
+
+static void quic_client_closed(void *ud, const ns_quic_connection *c) {
+    quic_seen *q = ud;
+    pthread_mutex_lock(&q->s.lock);
+    ns_quic_connection_close_info(c, &q->close_code, &q->by_peer, &q->error);
+    pthread_mutex_unlock(&q->s.lock);
+    bump(&q->s, &q->closed);
+}
+
+static void test_quic(void) {
+    uint16_t port = 0;
+    uint64_t id = 0;
+    CHECK(ns_quic_server_start(NULL, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_quic_client_send(NULL, (const uint8_t *)"x", 1) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_quic_connection_id(NULL) == 0);
+    CHECK(ns_quic_connection_send(NULL, (const uint8_t *)"x", 1) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_quic_client_create_stream(NULL, false, &id) == NS_ERR_INVALID_ARGUMENT);
+    ns_quic_server *server = ns_quic_server_new();
+    ns_quic_client *client = ns_quic_client_new();
+    CHECK(ns_quic_server_set_tls(server, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_quic_server_start(server, 0) == NS_ERR_CERTIFICATE_ERROR); /* no certificate */
+    CHECK(ns_quic_server_set_transport(server, 0, (uint64_t)1 << 63, 0, 0, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_quic_client_send(client, (const uint8_t *)"x", 1) == NS_ERR_CONNECTION_CLOSED);
+    CHECK(ns_quic_client_create_stream(client, false, NULL) == NS_ERR_INVALID_ARGUMENT);
+    const char *certs = getenv("NS_TEST_CERTS");
+    if (!certs) {
+        printf("c_api_test: QUIC echo skipped: NS_TEST_CERTS is not set (run through ctest)\n");
+        ns_quic_client_free(client);
+        ns_quic_server_free(server);
+        return;
+    }
+    char cert[512], key[512], ca[512];
+    snprintf(cert, sizeof cert, "%s/server.pem", certs);
+    snprintf(key, sizeof key, "%s/server.key", certs);
+    snprintf(ca, sizeof ca, "%s/ca.pem", certs);
+    ns_tls_server_config *stls = ns_tls_server_config_new();
+    CHECK(ns_tls_server_config_set_certificate_files(stls, cert, key) == NS_OK);
+    CHECK(ns_quic_server_set_tls(server, stls) == NS_OK);
+    ns_tls_server_config_free(stls);
+    CHECK(ns_quic_server_set_socket(server, "127.0.0.1", 0, 0) == NS_OK);
+    CHECK(ns_quic_server_set_message_callback(server, quic_echo_message, NULL, NULL) == NS_OK);
+    CHECK(ns_quic_server_set_stream_callback(server, quic_echo_stream, NULL, NULL) == NS_OK);
+    CHECK(ns_quic_server_start(server, 0) == NS_OK);
+    CHECK(ns_quic_server_port(server, &port) == NS_OK && port != 0);
+
+    quic_seen q;
+    memset(&q, 0, sizeof q);
+    shared_init(&q.s);
+    ns_tls_client_config *ctls = ns_tls_client_config_new(true);
+    CHECK(ns_tls_client_config_set_system_roots(ctls, false) == NS_OK);
+    CHECK(ns_tls_client_config_set_ca_file(ctls, ca) == NS_OK);
+    CHECK(ns_quic_client_set_tls(client, ctls) == NS_OK);
+    ns_tls_client_config_free(ctls);
+    CHECK(ns_quic_client_set_message_callback(client, quic_client_message, &q, NULL) == NS_OK);
+    CHECK(ns_quic_client_set_stream_callback(client, quic_client_stream, &q, NULL) == NS_OK);
+    CHECK(ns_quic_client_set_closed_callback(client, quic_client_closed, &q, NULL) == NS_OK);
+    CHECK(ns_quic_client_start_wait(client, "127.0.0.1", port) == NS_OK);
+    CHECK(ns_quic_client_send(client, (const uint8_t *)"quic!", 5) == NS_OK);
+    CHECK(wait_at_least(&q.s, &q.s.messages, 1));
+    CHECK(q.s.last_len == 5 && memcmp(q.s.last, "quic!", 5) == 0);
+    CHECK(ns_quic_client_create_stream(client, false, &id) == NS_OK && id == 0);
+    CHECK(ns_quic_client_send_on_stream(client, id, (const uint8_t *)"str", 3, false) == NS_OK);
+    CHECK(ns_quic_client_send_on_stream(client, id, (const uint8_t *)"eam", 3, true) == NS_OK);
+    CHECK(ns_quic_client_send_on_stream(client, id, (const uint8_t *)"x", 1, false) == NS_ERR_STREAM_CLOSED);
+    CHECK(ns_quic_client_send_on_stream(client, 4000, (const uint8_t *)"x", 1, false) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(wait_at_least(&q.s, &q.fins, 1));
+    CHECK(q.stream_len == 6 && memcmp(q.stream, "stream", 6) == 0);
+
+    uint64_t ids[4] = {0};
+    CHECK(ns_quic_server_connection_ids(server, ids, 4) == 1);
+    CHECK(ns_quic_server_disconnect(server, ids[0], 7, "bye") == NS_OK);
+    CHECK(ns_quic_server_disconnect(server, 999999, 7, NULL) == NS_ERR_SESSION_NOT_FOUND);
+    CHECK(wait_at_least(&q.s, &q.closed, 1));
+    CHECK(q.close_code == 7 && q.by_peer && q.error == NS_ERR_CLOSED_BY_PEER);
+    ns_quic_client_free(client);
+    ns_quic_server_free(server);
+}
+
 int main(void) {
     test_log_callback();
     test_udp_echo();
     test_tls_arguments();
     test_ws();
     test_http();
+    test_quic();
     test_argument_checks();
     test_framed_echo_and_stop_in_callback();
     test_free_client_in_its_callback();
