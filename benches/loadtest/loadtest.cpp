@@ -498,9 +498,8 @@ std::vector<double> ws_rtt(const options& o) {
     return samples;
 }
 
-/// Runs benches/loadtest/ws_baseline.py with `args`; returns the numbers after its `tag`.
-std::vector<double> python_baseline(const options& o, const std::string& args, const std::string& tag) {
-    const std::string cmd = o.python + " " + NS_LOADTEST_DIR "/ws_baseline.py " + args;
+/// Runs a baseline program `cmd`; returns the numbers it prints after `tag`.
+std::vector<double> baseline_program(const std::string& cmd, const std::string& tag) {
     FILE* p = ::popen(cmd.c_str(), "r");
     if (!p) fail("cannot run " + cmd);
     std::string out;
@@ -510,13 +509,18 @@ std::vector<double> python_baseline(const options& o, const std::string& args, c
     std::istringstream in(out.substr(tag.size()));
     std::vector<double> values;
     for (double v; in >> v;) values.push_back(v);
+    if (values.empty()) fail("baseline printed nothing (" + cmd + ")");
     return values;
+}
+
+/// Runs benches/loadtest/ws_baseline.py with `args`; returns the numbers after its `tag`.
+std::vector<double> python_baseline(const options& o, const std::string& args, const std::string& tag) {
+    return baseline_program(o.python + " " + NS_LOADTEST_DIR "/ws_baseline.py " + args, tag);
 }
 
 double python_stream(const options& o) {
     const auto v = python_baseline(o, "throughput " + std::to_string(o.size) + " " + std::to_string(o.count) + " " +
                                           std::to_string(o.connections), "seconds");
-    if (v.empty()) fail("baseline printed no time");
     return v[0];
 }
 
@@ -984,18 +988,7 @@ double quic_handshakes(const options& o) {
 /// Runs the quinn program (--quinn) with `args`; returns the numbers after its `tag`.
 std::vector<double> quinn_baseline(const options& o, const std::string& args, const std::string& tag) {
     if (o.quinn.empty()) fail("--transport quic --baseline needs --quinn PATH (examples/quic_baseline)");
-    const std::string cmd = o.quinn + " " + args + " " + o.certs;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) fail("cannot run " + cmd);
-    std::string out;
-    char buf[65536];
-    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    if (::pclose(p) != 0 || out.rfind(tag + " ", 0) != 0) fail("quinn baseline failed (" + cmd + "): " + out.substr(0, 200));
-    std::istringstream in(out.substr(tag.size()));
-    std::vector<double> values;
-    for (double v; in >> v;) values.push_back(v);
-    if (values.empty()) fail("quinn baseline printed nothing");
-    return values;
+    return baseline_program(o.quinn + " " + args + " " + o.certs, tag);
 }
 
 /// Our TLS over TCP on the same workload (framed, one connection), for the third column.
