@@ -1002,8 +1002,9 @@ ns_result ns_quic_connection_send_owned(const ns_quic_connection *connection,
                                         ns_free_fn free_fn,
                                         void *free_ctx);
 
-// Opens a bidirectional stream and writes its id into `*stream_id`; never blocks: -680 when
-// the peer allows no more now. The peer learns of it with the first data.
+// Opens a stream (unidirectional, i.e. send-only, when `unidirectional`) and writes its id
+// into `*stream_id`; never blocks: -680 when the peer allows no more now. The peer learns of
+// it with the first data.
 ns_result ns_quic_connection_create_stream(const ns_quic_connection *connection,
                                            bool unidirectional,
                                            uint64_t *stream_id);

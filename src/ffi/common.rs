@@ -36,17 +36,8 @@ pub struct ns_stats {
 }
 
 pub(crate) fn write_stats(out: *mut ns_stats, s: Stats) -> Result<()> {
-    if out.is_null() {
-        return Err(invalid("stats is NULL"));
-    }
-    // SAFETY: `out` is non-NULL and the caller says it points to at least `struct_size` bytes,
-    // whose first field is struct_size itself.
-    let size = unsafe { std::ptr::read_unaligned(out as *const usize) };
-    if size < std::mem::size_of::<usize>() {
-        return Err(invalid("stats.struct_size is too small"));
-    }
-    let full = ns_stats {
-        struct_size: size,
+    write_sized(out, "stats", |struct_size| ns_stats {
+        struct_size,
         connections_total: s.connections_total,
         active_connections: s.active_connections,
         connections_rejected: s.connections_rejected,
@@ -58,13 +49,38 @@ pub(crate) fn write_stats(out: *mut ns_stats, s: Stats) -> Result<()> {
         errors: s.errors,
         dropped: s.dropped,
         writes: s.writes,
-    };
-    let n = size.min(std::mem::size_of::<ns_stats>());
+    })
+}
+
+/// Fills a caller's struct that starts with `size_t struct_size` (set by the caller to the
+/// size it has): `full(struct_size)` is copied up to that many bytes, so the struct can grow.
+pub(crate) fn write_sized<T: Copy>(
+    out: *mut T,
+    what: &str,
+    full: impl FnOnce(usize) -> T,
+) -> Result<()> {
+    if out.is_null() {
+        return Err(invalid(&format!("{what} is NULL")));
+    }
+    // SAFETY: `out` is non-NULL and the caller says it points to at least `struct_size` bytes,
+    // whose first field is struct_size itself.
+    let size = unsafe { std::ptr::read_unaligned(out as *const usize) };
+    if size < std::mem::size_of::<usize>() {
+        return Err(invalid(&format!("{what}.struct_size is too small")));
+    }
+    let full = full(size);
+    let n = size.min(std::mem::size_of::<T>());
     // SAFETY: copies n <= struct_size bytes into the caller's buffer from a local struct.
-    unsafe {
-        std::ptr::copy_nonoverlapping(&full as *const ns_stats as *const u8, out as *mut u8, n)
-    };
+    unsafe { std::ptr::copy_nonoverlapping(&full as *const T as *const u8, out as *mut u8, n) };
     Ok(())
+}
+
+/// Writes `value` into `*out` unless `out` is NULL (an optional out parameter).
+pub(crate) fn write_optional<T>(out: *mut T, value: T) {
+    if !out.is_null() {
+        // SAFETY: non-NULL pointer to a T provided by the caller.
+        unsafe { *out = value };
+    }
 }
 
 /// Copies `text` and a NUL into `buf` of `buf_len` bytes.

@@ -311,18 +311,8 @@ pub unsafe extern "C" fn ns_quic_client_create_stream(
     stream_id: *mut u64,
 ) -> ns_result {
     guard(|| {
-        if stream_id.is_null() {
-            return Err(invalid("stream_id is NULL"));
-        }
         let c = self::client(client)?;
-        let id = if unidirectional {
-            c.create_unidirectional_stream()?
-        } else {
-            c.create_stream()?
-        };
-        // SAFETY: non-NULL pointer to a u64 provided by the caller.
-        unsafe { *stream_id = id };
-        Ok(())
+        super::open_stream(c.connection().as_ref(), unidirectional, stream_id)
     })
 }
 

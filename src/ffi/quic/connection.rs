@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_void};
 
 use super::ns_quic_connection;
-use crate::ffi::common::{ns_stats, owned, write_cstr, write_stats};
+use crate::ffi::common::{ns_stats, owned, write_cstr, write_sized, write_stats};
 use crate::ffi::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string};
 use crate::quic::QuicConnection;
 
@@ -99,28 +99,16 @@ pub unsafe extern "C" fn ns_quic_connection_send_owned(
     })
 }
 
-/// Opens a bidirectional stream and writes its id into `*stream_id`; never blocks: -680 when
-/// the peer allows no more now. The peer learns of it with the first data.
+/// Opens a stream (unidirectional, i.e. send-only, when `unidirectional`) and writes its id
+/// into `*stream_id`; never blocks: -680 when the peer allows no more now. The peer learns of
+/// it with the first data.
 #[no_mangle]
 pub unsafe extern "C" fn ns_quic_connection_create_stream(
     connection: *const ns_quic_connection,
     unidirectional: bool,
     stream_id: *mut u64,
 ) -> ns_result {
-    guard(|| {
-        if stream_id.is_null() {
-            return Err(invalid("stream_id is NULL"));
-        }
-        let c = conn(connection)?;
-        let id = if unidirectional {
-            c.create_unidirectional_stream()?
-        } else {
-            c.create_stream()?
-        };
-        // SAFETY: non-NULL pointer to a u64 provided by the caller.
-        unsafe { *stream_id = id };
-        Ok(())
-    })
+    guard(|| super::open_stream(Some(conn(connection)?), unidirectional, stream_id))
 }
 
 /// Queues `len` bytes on stream `stream_id`, then a fin when `fin`. -1 no such stream (or the
@@ -294,17 +282,9 @@ pub unsafe extern "C" fn ns_quic_connection_get_quic_stats(
 ) -> ns_result {
     guard(|| {
         let q = conn(connection)?.quic_stats();
-        if out.is_null() {
-            return Err(invalid("stats is NULL"));
-        }
-        // SAFETY: `out` is non-NULL and its first field is struct_size, as documented.
-        let size = unsafe { std::ptr::read_unaligned(out as *const usize) };
-        if size < std::mem::size_of::<usize>() {
-            return Err(invalid("stats.struct_size is too small"));
-        }
         let micros = |d: std::time::Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-        let full = ns_quic_stats {
-            struct_size: size,
+        write_sized(out, "stats", |struct_size| ns_quic_stats {
+            struct_size,
             bytes_sent: q.bytes_sent,
             bytes_received: q.bytes_received,
             packets_sent: q.packets_sent,
@@ -313,17 +293,7 @@ pub unsafe extern "C" fn ns_quic_connection_get_quic_stats(
             smoothed_rtt_us: micros(q.smoothed_rtt),
             min_rtt_us: micros(q.min_rtt),
             cwnd: q.cwnd,
-        };
-        let n = size.min(std::mem::size_of::<ns_quic_stats>());
-        // SAFETY: copies n <= struct_size bytes into the caller's buffer from a local struct.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                &full as *const ns_quic_stats as *const u8,
-                out as *mut u8,
-                n,
-            )
-        };
-        Ok(())
+        })
     })
 }
 

@@ -285,3 +285,28 @@ fn set_callback<T: QuicObject>(
 fn stats<T: QuicObject>(object: *const T, out: *mut ns_stats) -> ns_result {
     guard(|| write_stats(out, handle(object, "handle")?.stats()))
 }
+
+/// Opens a stream on `conn` (None: not connected, -603) and writes its id into `*stream_id`.
+fn open_stream(
+    conn: Option<&QuicConnection>,
+    unidirectional: bool,
+    stream_id: *mut u64,
+) -> Result<()> {
+    if stream_id.is_null() {
+        return Err(super::invalid("stream_id is NULL"));
+    }
+    let conn = conn.ok_or_else(|| {
+        Error::new(
+            crate::error::ErrorCode::ConnectionClosed,
+            "client is not connected",
+        )
+    })?;
+    let id = if unidirectional {
+        conn.create_unidirectional_stream()?
+    } else {
+        conn.create_stream()?
+    };
+    // SAFETY: non-NULL pointer to a u64 provided by the caller.
+    unsafe { *stream_id = id };
+    Ok(())
+}

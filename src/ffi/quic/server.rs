@@ -7,7 +7,7 @@ use super::{
     ns_quic_stream_fn, set_callback, set_limits, set_socket, set_transport, Slot,
 };
 use crate::error::ErrorCode;
-use crate::ffi::common::{items, ns_stats, port_of, positive};
+use crate::ffi::common::{items, ns_stats, port_of, positive, write_optional};
 use crate::ffi::tls::ns_tls_server_config;
 use crate::ffi::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string};
 use crate::quic::{QuicHandlers, QuicServer};
@@ -306,13 +306,6 @@ pub unsafe extern "C" fn ns_quic_server_disconnect_all(
     })
 }
 
-fn deliver(delivered: *mut usize, n: usize) {
-    if !delivered.is_null() {
-        // SAFETY: non-NULL pointer to a size_t provided by the caller.
-        unsafe { *delivered = n };
-    }
-}
-
 /// Queues a message to every open connection; `*delivered` (may be NULL) gets how many
 /// accepted it (a full or closing one does not).
 #[no_mangle]
@@ -324,7 +317,7 @@ pub unsafe extern "C" fn ns_quic_server_broadcast(
 ) -> ns_result {
     guard(|| {
         let n = handle(server, "server")?.0.broadcast(bytes(data, len)?);
-        deliver(delivered, n);
+        write_optional(delivered, n);
         Ok(())
     })
 }
@@ -345,7 +338,7 @@ pub unsafe extern "C" fn ns_quic_server_multicast(
         let n = handle(server, "server")?
             .0
             .multicast(ids, bytes(data, len)?);
-        deliver(delivered, n);
+        write_optional(delivered, n);
         Ok(())
     })
 }

@@ -10,7 +10,7 @@ use super::{
     text,
 };
 use crate::error::{ErrorCode, Result};
-use crate::ffi::common::{ns_stats, port_of, positive, strings, write_stats};
+use crate::ffi::common::{ns_stats, port_of, positive, strings, write_optional, write_stats};
 use crate::ffi::tls::ns_tls_server_config;
 use crate::ffi::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string};
 use crate::ws::{WsHandlers, WsServer};
@@ -315,11 +315,7 @@ fn broadcast(
     f: impl FnOnce(&WsServer) -> Result<usize>,
 ) -> ns_result {
     guard(|| {
-        let n = f(&handle(server, "server")?.0)?;
-        if !delivered.is_null() {
-            // SAFETY: non-NULL pointer to a size_t provided by the caller.
-            unsafe { *delivered = n };
-        }
+        write_optional(delivered, f(&handle(server, "server")?.0)?);
         Ok(())
     })
 }
