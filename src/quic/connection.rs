@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::FutureExt;
 use quinn::{ConnectionError, Dir, RecvStream, SendStream, Side, StreamId, VarInt, WriteError};
 use tokio::sync::{mpsc, Notify};
@@ -306,31 +306,47 @@ impl QuicConnection {
     /// `max_message_size` → `MessageTooLarge`; queue full → `SendQueueFull`; the peer allows
     /// no unidirectional stream → `StreamLimitReached`.
     pub fn send(&self, data: &[u8]) -> Result<()> {
-        self.send_bytes(Bytes::copy_from_slice(data))
+        let out = self.message_stream(data.len())?;
+        // The copy takes the header too: one buffer per message.
+        let mut framed = BytesMut::with_capacity(4 + data.len());
+        framed.put_u32(data.len() as u32);
+        framed.extend_from_slice(data);
+        self.push(out, &mut [framed.freeze()], false)?;
+        self.count_message(data.len());
+        Ok(())
     }
 
     /// [`send`](Self::send) without copying `data`.
     pub fn send_bytes(&self, data: Bytes) -> Result<()> {
-        self.check_open()?;
-        let max = self.0.opts.max_message_size.min(u32::MAX as usize);
-        if data.len() > max {
-            return Err(Error::too_large(data.len(), max));
-        }
-        let Some(out) = &self.0.messages else {
-            return Err(Error::new(
-                ErrorCode::StreamLimitReached,
-                "the peer allows no unidirectional stream: messages cannot be sent",
-            ));
-        };
+        let out = self.message_stream(data.len())?;
         let header = Bytes::copy_from_slice(&(data.len() as u32).to_be_bytes());
         let len = data.len();
-        self.push(out, &[header, data], false)?;
+        self.push(out, &mut [header, data], false)?;
+        self.count_message(len);
+        Ok(())
+    }
+
+    /// Our message stream, when a message of `len` bytes may be sent now.
+    fn message_stream(&self, len: usize) -> Result<&Arc<Outbox>> {
+        self.check_open()?;
+        let max = self.0.opts.max_message_size.min(u32::MAX as usize);
+        if len > max {
+            return Err(Error::too_large(len, max));
+        }
+        self.0.messages.as_ref().ok_or_else(|| {
+            Error::new(
+                ErrorCode::StreamLimitReached,
+                "the peer allows no unidirectional stream: messages cannot be sent",
+            )
+        })
+    }
+
+    fn count_message(&self, len: usize) {
         self.0.counters.messages_out.fetch_add(1, Ordering::Relaxed);
         self.0
             .counters
             .bytes_out
             .fetch_add(len as u64, Ordering::Relaxed);
-        Ok(())
     }
 
     /// Opens a bidirectional stream and returns its id; the peer sees it with the first data.
@@ -400,7 +416,7 @@ impl QuicConnection {
         self.check_open()?;
         let out = self.stream(id)?;
         let len = data.len();
-        self.push(&out, &[data], fin)?;
+        self.push(&out, &mut [data], fin)?;
         self.0
             .counters
             .bytes_out
@@ -414,7 +430,7 @@ impl QuicConnection {
     pub fn close_stream(&self, id: u64) -> Result<()> {
         self.check_open()?;
         let out = self.stream(id)?;
-        self.push(&out, &[], true)
+        self.push(&out, &mut [], true)
     }
 
     fn stream(&self, id: u64) -> Result<Arc<Outbox>> {
@@ -449,8 +465,9 @@ impl QuicConnection {
         self.0.conn.side()
     }
 
-    /// Queues `chunks` (and a fin) on `out`, starting its writer on the first use.
-    fn push(&self, out: &Arc<Outbox>, chunks: &[Bytes], fin: bool) -> Result<()> {
+    /// Queues `chunks` (and a fin) on `out`, starting its writer on the first use; when the
+    /// queue is empty and the stream free, quinn takes what it can from this thread first.
+    fn push(&self, out: &Arc<Outbox>, chunks: &mut [Bytes], fin: bool) -> Result<()> {
         let mut st = out.lock();
         if let Some(e) = &st.broken {
             return Err(e.clone());
@@ -459,18 +476,22 @@ impl QuicConnection {
             return Err(stream_closed(out.id, "was already finished (fin sent)"));
         }
         let len: usize = chunks.iter().map(Bytes::len).sum();
+        if len == 0 && !fin {
+            return Ok(());
+        }
         let limit = self.0.opts.send_queue_limit;
         if st.bytes > 0 && st.bytes + len > limit {
             return Err(Error::queue_full(st.bytes, limit));
         }
-        let mut chunks: Vec<Bytes> = chunks.iter().filter(|c| !c.is_empty()).cloned().collect();
+        let mut rest = chunks;
         if st.chunks.is_empty() && !fin && st.idle.is_none() {
             if let Ok(mut stream) = out.stream.try_lock() {
                 if let Some(send) = stream.as_mut() {
-                    match send.write_chunks(&mut chunks).now_or_never() {
-                        Some(Ok(w)) if w.chunks == chunks.len() => return Ok(()),
-                        // Partly taken (the rest is queued below), or flow control blocks.
-                        Some(Ok(w)) => drop(chunks.drain(..w.chunks)),
+                    match send.write_chunks(rest).now_or_never() {
+                        Some(Ok(w)) if w.chunks == rest.len() => return Ok(()),
+                        // Partly taken (quinn advanced the first chunk left), the rest queued.
+                        Some(Ok(w)) => rest = &mut rest[w.chunks..],
+                        // Flow control blocks: all of it is queued.
                         None => {}
                         Some(Err(e)) => {
                             let e = write_error(out.id, e);
@@ -481,9 +502,12 @@ impl QuicConnection {
                 }
             }
         }
-        let len: usize = chunks.iter().map(Bytes::len).sum();
-        st.chunks.extend(chunks);
-        st.bytes += len;
+        st.bytes += rest.iter().map(Bytes::len).sum::<usize>();
+        st.chunks.extend(
+            rest.iter_mut()
+                .filter(|c| !c.is_empty())
+                .map(std::mem::take),
+        );
         st.fin = fin;
         if let Some(send) = st.idle.take() {
             drop(st);

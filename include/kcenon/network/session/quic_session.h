@@ -153,7 +153,6 @@ public:
     /// The ALPN protocol negotiated with the client.
     [[nodiscard]] std::optional<std::string> alpn_protocol() const { return core::detail::quic_alpn(handle_); }
     [[nodiscard]] uint64_t connection_id() const { return ns_quic_connection_id(handle_); }
-    [[nodiscard]] const ns_quic_connection* handle() const { return handle_; }
 
     /// For the server: delivers to this session's own callbacks.
     void deliver(const std::vector<uint8_t>& message) const {
