@@ -61,12 +61,13 @@ pub(crate) fn tell(first: &mut First, outcome: Result<()>) {
 }
 
 /// A client run that has been started: what its task needs.
-pub(crate) struct Launched {
+pub(crate) struct Launched<T> {
     pub handle: &'static Handle,
     pub run: u64,
     /// The host without IPv6 brackets.
     pub host: String,
-    pub tls: Option<Arc<Connector>>,
+    /// What `prepare` made for the run (TLS material, sockets).
+    pub prepared: T,
     pub stop: watch::Receiver<bool>,
     pub first: First,
     /// For `start_wait`.
@@ -79,18 +80,19 @@ pub(crate) struct Pending {
     reconnect: bool,
 }
 
-/// Checks `host:port`, starts a run of `ep` and loads the TLS material (off the runtime's
-/// hands when called from a callback); the stop sender goes into `stop_signal`. Errors: port
-/// 0 or empty host → `InvalidArgument`; malformed host → `AddressResolutionFailed`; already
-/// running → `ClientAlreadyRunning`; unusable TLS material → `CertificateError`.
-pub(crate) fn launch<C: Clone, H: Clone + Default>(
+/// Checks `host:port`, starts a run of `ep` and makes what the run needs with
+/// `prepare(host without brackets)` — TLS material, sockets — off the runtime's hands when
+/// called from a callback; the stop sender goes into `stop_signal`. Errors: port 0 or empty
+/// host → `InvalidArgument`; malformed host → `AddressResolutionFailed`; already running →
+/// `ClientAlreadyRunning`; those of `prepare` (the run is ended again).
+pub(crate) fn launch<C: Clone, H: Clone + Default, T>(
     ep: &Endpoint<C, H>,
     stop_signal: &Mutex<Option<watch::Sender<bool>>>,
     host: &str,
     port: u16,
-    tls: Option<&ClientTlsConfig>,
     reconnect: bool,
-) -> Result<Launched> {
+    prepare: impl FnOnce(&str) -> Result<T>,
+) -> Result<Launched<T>> {
     if port == 0 {
         return Err(Error::new(ErrorCode::InvalidArgument, "port must not be 0"));
     }
@@ -98,9 +100,8 @@ pub(crate) fn launch<C: Clone, H: Clone + Default>(
     let handle = runtime::handle()?;
     let run = ep.start("client")?;
     let host = addr::bare(host).to_string();
-    let tls = runtime::blocking(|| tls.map(|t| Connector::new(t, &host)).transpose());
-    let tls = match tls {
-        Ok(tls) => tls,
+    let prepared = match runtime::blocking(|| prepare(&host)) {
+        Ok(p) => p,
         Err(e) => {
             ep.life.end_run(run);
             return Err(e);
@@ -113,15 +114,22 @@ pub(crate) fn launch<C: Clone, H: Clone + Default>(
         handle,
         run,
         host,
-        tls,
+        prepared,
         stop,
         first,
         pending,
     })
 }
 
+/// What TCP and WebSocket clients prepare: the TLS connector for the host, when TLS is on.
+pub(crate) fn tls_for(
+    tls: Option<&ClientTlsConfig>,
+) -> impl FnOnce(&str) -> Result<Option<Arc<Connector>>> + '_ {
+    move |host| tls.map(|t| Connector::new(t, host)).transpose()
+}
+
 /// The channel on which a client's task tells `start_wait` how its first attempt went.
-pub(crate) fn first_attempt(reconnect: bool) -> (First, Pending) {
+fn first_attempt(reconnect: bool) -> (First, Pending) {
     let (tx, outcome) = sync_channel(1);
     (Some(tx), Pending { outcome, reconnect })
 }
@@ -143,7 +151,8 @@ pub(crate) fn wait_first<C: Clone, H: Clone + Default>(
     outcome
 }
 
-fn cancelled() -> Error {
+/// The outcome `start_wait` gets when the client stopped before its first attempt ended.
+pub(crate) fn cancelled() -> Error {
     Error::new(ErrorCode::Cancelled, "the client stopped before connecting")
 }
 

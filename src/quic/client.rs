@@ -11,10 +11,9 @@ use tokio::time::timeout;
 use super::connection::{close_code, fire_error, run, Host, QuicConnection, QuicHandlers};
 use super::server::endpoint;
 use super::{handshake_error, CloseInfo, QuicClientConfig};
-use crate::conn::client::{first_attempt, tell, wait_first, First};
+use crate::conn::client::{self, tell, wait_first, First};
 use crate::conn::{addr, lock, Counters, Endpoint, HandlerSlot, Stats};
 use crate::error::{Error, ErrorCode, Result};
-use crate::runtime;
 
 /// Longest wait for the endpoint to send a close and drain after the connection ended.
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(1);
@@ -102,22 +101,16 @@ impl QuicClient {
         wait_first(&self.inner.ep, pending)
     }
 
-    fn launch(&self, host: &str, port: u16) -> Result<crate::conn::client::Pending> {
-        if port == 0 {
-            return Err(Error::new(ErrorCode::InvalidArgument, "port must not be 0"));
-        }
-        addr::check_host(host)?;
-        let handle = runtime::handle()?;
+    fn launch(&self, host: &str, port: u16) -> Result<client::Pending> {
         let inner = &self.inner;
         let config = self.config();
-        let run = inner.ep.start("quic client")?;
-        let setup = || -> Result<Target> {
+        let prepare = |host: &str| -> Result<Target> {
             let name = config
                 .tls
                 .server_name
                 .clone()
-                .unwrap_or_else(|| addr::bare(host).to_string());
-            let quinn_config = runtime::blocking(|| config.build(&name))?;
+                .unwrap_or_else(|| host.to_string());
+            let quinn_config = config.build(&name)?;
             let target = addr::resolve(host, port)?;
             let local = if config.udp.bind_address.is_empty() {
                 match target {
@@ -137,19 +130,11 @@ impl QuicClient {
                 config: config.clone(),
             })
         };
-        let target = match setup() {
-            Ok(t) => t,
-            Err(e) => {
-                inner.ep.life.end_run(run);
-                return Err(e);
-            }
-        };
-        let (tx, mut stop) = watch::channel(false);
-        *lock(&inner.stop_signal) = Some(tx);
-        let (mut first, pending) = first_attempt(false);
+        let l = client::launch(&inner.ep, &inner.stop_signal, host, port, false, prepare)?;
         let guard = inner.ep.life.task();
         let inner = inner.clone();
-        handle.spawn(async move {
+        let (run, mut stop, mut first, target) = (l.run, l.stop, l.first, l.prepared);
+        l.handle.spawn(async move {
             let outcome = tokio::select! {
                 biased;
                 _ = stop.wait_for(|s| *s) => Ok(()),
@@ -160,17 +145,11 @@ impl QuicClient {
                 fire_error(&inner.ep.handlers, None, &e);
                 tell(&mut first, Err(e));
             }
-            tell(
-                &mut first,
-                Err(Error::new(
-                    ErrorCode::Cancelled,
-                    "the client stopped before connecting",
-                )),
-            );
+            tell(&mut first, Err(client::cancelled()));
             inner.ep.life.end_run(run);
             drop(guard);
         });
-        Ok(pending)
+        Ok(l.pending)
     }
 
     fn with_conn<T>(&self, f: impl FnOnce(&QuicConnection) -> Result<T>) -> Result<T> {

@@ -105,8 +105,8 @@ impl TcpClient {
             &inner.stop_signal,
             host,
             port,
-            config.tls.as_ref(),
             config.reconnect.is_some(),
+            client::tls_for(config.tls.as_ref()),
         )?;
         let guard = inner.ep.life.task();
         let inner = inner.clone();
@@ -115,7 +115,7 @@ impl TcpClient {
             host: l.host,
             port,
             config,
-            tls: l.tls,
+            tls: l.prepared,
         };
         l.handle.spawn(async move {
             client_loop(&inner, &target, run, &mut stop, &mut first).await;

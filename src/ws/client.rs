@@ -107,8 +107,8 @@ impl WsClient {
             &inner.stop_signal,
             host,
             port,
-            config.tls.as_ref(),
             config.reconnect.is_some(),
+            client::tls_for(config.tls.as_ref()),
         )?;
         let guard = inner.ep.life.task();
         let inner = inner.clone();
@@ -117,7 +117,7 @@ impl WsClient {
             host: l.host,
             port,
             config,
-            tls: l.tls,
+            tls: l.prepared,
         };
         l.handle.spawn(async move {
             client_loop(&inner, &target, &mut stop, &mut first).await;
