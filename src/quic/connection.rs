@@ -598,17 +598,8 @@ impl QuicConnection {
                 .collect()
         };
         for out in outboxes {
-            let mut st = out.lock();
-            if st.broken.is_none() && !st.fin {
-                st.fin = true;
-                if let Some(send) = st.idle.take() {
-                    drop(st);
-                    self.start_writer(out.clone(), send);
-                } else {
-                    drop(st);
-                }
-                out.wake.notify_one();
-            }
+            // A fin after what is queued; a broken or finished stream refuses it, as it should.
+            let _ = self.push(&out, &mut [], true);
         }
         let conn = self.clone();
         let reason = reason.as_bytes().to_vec();
