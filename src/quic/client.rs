@@ -15,8 +15,8 @@ use crate::conn::client::{self, tell, wait_first, First};
 use crate::conn::{addr, lock, Counters, Endpoint, HandlerSlot, Stats};
 use crate::error::{Error, ErrorCode, Result};
 
-/// Longest wait for the endpoint to send a close and drain after the connection ended.
-const DRAIN: std::time::Duration = std::time::Duration::from_secs(1);
+/// Longest wait for our CONNECTION_CLOSE to go out after the connection ended.
+const DRAIN: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// A QUIC client. Dropping it stops it.
 pub struct QuicClient {
@@ -135,12 +135,7 @@ impl QuicClient {
         let inner = inner.clone();
         let (run, mut stop, mut first, target) = (l.run, l.stop, l.first, l.prepared);
         l.handle.spawn(async move {
-            let outcome = tokio::select! {
-                biased;
-                _ = stop.wait_for(|s| *s) => Ok(()),
-                r = connect(&inner, &target, &mut first) => r,
-            };
-            if let Err(e) = outcome {
+            if let Err(e) = connect(&inner, &target, &mut first, &mut stop).await {
                 inner.retired.errors.fetch_add(1, Ordering::Relaxed);
                 fire_error(&inner.ep.handlers, None, &e);
                 tell(&mut first, Err(e));
@@ -262,9 +257,49 @@ impl Drop for QuicClient {
     }
 }
 
-/// The handshake (with 0-RTT when enabled and a ticket allows it), then the connection until
-/// it ends. A stop while connecting drops the attempt (the caller's select).
-async fn connect(inner: &Arc<Inner>, target: &Target, first: &mut First) -> Result<()> {
+/// The handshake, then the connection until it ends and its close has been sent.
+async fn connect(
+    inner: &Arc<Inner>,
+    target: &Target,
+    first: &mut First,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<()> {
+    // A stop abandons the handshake; a connection is closed gracefully by stop itself, and its
+    // task runs on until the close has gone out.
+    let (conn, local) = tokio::select! {
+        biased;
+        _ = stop.wait_for(|s| *s) => return Ok(()),
+        r = handshake(target) => r?,
+    };
+    inner.current.store(Some(Arc::new(conn.clone())));
+    inner.connections.fetch_add(1, Ordering::Relaxed);
+    if *stop.borrow() {
+        let _ = conn.close(close_code::NORMAL, "client stopping");
+    }
+    tell(first, Ok(()));
+    let closed = || {
+        inner.current.store(None);
+        *lock(&inner.last_close) = conn.close_info();
+        inner.retired.absorb(conn.counters());
+    };
+    run(conn.clone(), inner.clone(), local, closed).await;
+    // Our CONNECTION_CLOSE goes out before the socket does, so the server learns of the close
+    // even when the process exits right after stop (quinn has no signal for it; waiting for
+    // the endpoint to drain would take three probe timeouts).
+    let deadline = tokio::time::Instant::now() + DRAIN;
+    while !conn.close_sent() && tokio::time::Instant::now() < deadline {
+        tokio::task::yield_now().await;
+    }
+    Ok(())
+}
+
+/// The handshake (with 0-RTT when enabled and a ticket allows it); the early message is queued.
+async fn handshake(
+    target: &Target,
+) -> Result<(
+    QuicConnection,
+    tokio::sync::mpsc::UnboundedReceiver<quinn::RecvStream>,
+)> {
     let config = &target.config;
     let peer = format!("{} ({})", target.name, target.addr);
     let connecting = target
@@ -323,17 +358,5 @@ async fn connect(inner: &Arc<Inner>, target: &Target, first: &mut First) -> Resu
             wrap(q)?
         }
     };
-    inner.current.store(Some(Arc::new(conn.clone())));
-    inner.connections.fetch_add(1, Ordering::Relaxed);
-    tell(first, Ok(()));
-    let closed = || {
-        inner.current.store(None);
-        *lock(&inner.last_close) = conn.close_info();
-        inner.retired.absorb(conn.counters());
-    };
-    run(conn.clone(), inner.clone(), local, closed).await;
-    // Lets the endpoint send our CONNECTION_CLOSE (and drain) before the socket goes away,
-    // so the server learns of the close even when the process exits right after stop.
-    let _ = timeout(DRAIN, target.endpoint.wait_idle()).await;
-    Ok(())
+    Ok((conn, local))
 }

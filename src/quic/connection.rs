@@ -174,6 +174,8 @@ struct Inner {
     closing: AtomicBool,
     /// The code and reason of our own close, once we closed.
     ours: Mutex<Option<(u64, String)>>,
+    /// Datagrams sent when we closed (u64::MAX: not closed by us), to tell the close went out.
+    datagrams_at_close: AtomicU64,
     close: Mutex<Option<CloseInfo>>,
     counters: Counters,
     user_tag: AtomicUsize,
@@ -231,6 +233,7 @@ impl QuicConnection {
             writers: Count::default(),
             closing: AtomicBool::new(false),
             ours: Mutex::new(None),
+            datagrams_at_close: AtomicU64::new(u64::MAX),
             close: Mutex::new(None),
             counters: Counters::default(),
             user_tag: AtomicUsize::new(0),
@@ -608,12 +611,18 @@ impl QuicConnection {
             Ok(handle) => {
                 handle.spawn(async move {
                     let _ = tokio::time::timeout(linger, conn.0.writers.idle()).await;
-                    conn.0.conn.close(code, &reason);
+                    conn.close_now(code, &reason);
                 });
             }
-            Err(_) => self.0.conn.close(code, &reason),
+            Err(_) => self.close_now(code, &reason),
         }
         Ok(())
+    }
+
+    fn close_now(&self, code: VarInt, reason: &[u8]) {
+        let sent = self.0.conn.stats().udp_tx.datagrams;
+        self.0.datagrams_at_close.store(sent, Ordering::Release);
+        self.0.conn.close(code, reason);
     }
 
     /// Counters of this connection (messages, bytes of messages, stream data and datagrams).
@@ -622,6 +631,13 @@ impl QuicConnection {
         self.0.counters.add_to(&mut s);
         s.queued_bytes = self.queued_bytes();
         s
+    }
+
+    /// True once a packet went out after our close (it carries the CONNECTION_CLOSE), or when
+    /// we did not close.
+    pub(crate) fn close_sent(&self) -> bool {
+        let before = self.0.datagrams_at_close.load(Ordering::Acquire);
+        before == u64::MAX || self.0.conn.stats().udp_tx.datagrams > before
     }
 
     /// Transport figures from quinn.
