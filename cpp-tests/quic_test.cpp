@@ -73,6 +73,9 @@ struct echo_server {
         auto r = server->start_server(0, config);
         EXPECT_TRUE(r.is_ok()) << r.error().message;
     }
+    /// Stops the server before the members its callbacks write to are destroyed (they are
+    /// declared after it, so they go first).
+    ~echo_server() { (void)server->stop_server(); }
     uint16_t port() const { return server->port(); }
 };
 
@@ -99,6 +102,7 @@ struct recording_client {
         });
         client->set_error_callback([this](std::error_code ec) { errors.update([&](auto& v) { v.push_back(ec.value()); }); });
     }
+    ~recording_client() { (void)client->stop_client(); }
     VoidResult start(uint16_t port, const core::quic_client_config& c = client_config()) {
         return client->start_client("127.0.0.1", port, c);
     }
