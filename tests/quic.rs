@@ -248,3 +248,47 @@ fn idle_peer_times_out_and_garbage_is_ignored() {
     assert_eq!(srv.connection_count(), 1);
     drop(silent);
 }
+
+#[test]
+fn default_clients_share_a_socket_and_custom_ones_get_their_own() {
+    let pki = certs::Pki::new();
+    let (srv, srx, port) = server(&pki, |_| {});
+    let mut own = client_config(&pki);
+    own.udp.bind_address = "127.0.0.1".to_string();
+    let mut clients = Vec::new();
+    let mut ports = Vec::new();
+    for config in [client_config(&pki), client_config(&pki), own] {
+        let (cli, crx) = client(config, port);
+        assert!(matches!(next(&crx), Event::Connected(_)));
+        let Event::Connected(id) = next(&srx) else {
+            panic!("expected a connection")
+        };
+        ports.push(
+            srv.connection(id)
+                .expect("server connection")
+                .peer_addr()
+                .port(),
+        );
+        clients.push((cli, crx));
+    }
+    // Two clients with the default UDP options on one endpoint; the one binding an address has
+    // its own socket.
+    assert_eq!(ports[0], ports[1]);
+    assert_ne!(ports[0], ports[2]);
+    for (i, (cli, crx)) in clients.iter().enumerate() {
+        cli.send(format!("client {i}").as_bytes()).unwrap();
+        assert_eq!(
+            next(crx),
+            Event::Message(format!("client {i}").into_bytes())
+        );
+        assert_eq!(
+            next(&srx),
+            Event::Message(format!("client {i}").into_bytes())
+        );
+    }
+    // Stopping one client leaves the shared endpoint serving the other.
+    clients[0].0.stop().unwrap();
+    assert!(matches!(next(&srx), Event::Closed(_)));
+    clients[1].0.send(b"still here").unwrap();
+    assert_eq!(next(&clients[1].1), Event::Message(b"still here".to_vec()));
+}

@@ -4,7 +4,7 @@ use std::net::Ipv4Addr;
 
 /// Options of a [`UdpServer`](super::UdpServer) or [`UdpClient`](super::UdpClient); change them
 /// before `start`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UdpConfig {
     /// Local address to bind. Server default "0.0.0.0" (like the original); client default ""
     /// = the unspecified address of the target's family. "::" / "::1" for IPv6.
