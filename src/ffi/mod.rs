@@ -179,6 +179,19 @@ pub(crate) fn bytes<'a>(data: *const u8, len: usize) -> Result<&'a [u8]> {
     Ok(unsafe { std::slice::from_raw_parts(data, len) })
 }
 
+/// Borrows an optional NUL-terminated UTF-8 string (None for NULL).
+pub(crate) fn optional_string<'a>(s: *const c_char, what: &str) -> Result<Option<&'a str>> {
+    match s.is_null() {
+        true => Ok(None),
+        false => string(s, what).map(Some),
+    }
+}
+
+/// Borrows an optional close or disconnect reason ("" for NULL).
+pub(crate) fn reason<'a>(reason: *const c_char) -> Result<&'a str> {
+    optional_string(reason, "reason").map(Option::unwrap_or_default)
+}
+
 /// Borrows a NUL-terminated UTF-8 string.
 pub(crate) fn string<'a>(s: *const c_char, what: &str) -> Result<&'a str> {
     if s.is_null() {

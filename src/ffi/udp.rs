@@ -8,7 +8,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use super::common::{ns_stats, port_of, write_stats};
-use super::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string, UserData};
+use super::{
+    bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, optional_string, string,
+    UserData,
+};
 use crate::error::{Error, ErrorCode, Result};
 use crate::udp::{UdpClient, UdpConfig, UdpHandlers, UdpServer};
 
@@ -179,14 +182,6 @@ fn group(text: *const c_char) -> Result<IpAddr> {
     string(text, "group")?
         .parse()
         .map_err(|_| invalid("group must be an IP address"))
-}
-
-fn optional_str<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>> {
-    if p.is_null() {
-        Ok(None)
-    } else {
-        string(p, what).map(Some)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -367,9 +362,10 @@ pub unsafe extern "C" fn ns_udp_server_join_multicast(
 ) -> ns_result {
     guard(|| {
         let server = handle(server, "server")?;
-        server
-            .0
-            .join_multicast(group(group_address)?, optional_str(interface, "interface")?)
+        server.0.join_multicast(
+            group(group_address)?,
+            optional_string(interface, "interface")?,
+        )
     })
 }
 
@@ -382,9 +378,10 @@ pub unsafe extern "C" fn ns_udp_server_leave_multicast(
 ) -> ns_result {
     guard(|| {
         let server = handle(server, "server")?;
-        server
-            .0
-            .leave_multicast(group(group_address)?, optional_str(interface, "interface")?)
+        server.0.leave_multicast(
+            group(group_address)?,
+            optional_string(interface, "interface")?,
+        )
     })
 }
 

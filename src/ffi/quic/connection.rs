@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_void};
 
 use super::ns_quic_connection;
 use crate::ffi::common::{ns_stats, owned, write_cstr, write_sized, write_stats};
-use crate::ffi::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string};
+use crate::ffi::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result};
 use crate::quic::QuicConnection;
 
 /// Transport figures of a connection (quinn's). Set `struct_size = sizeof(ns_quic_stats)`
@@ -185,14 +185,7 @@ pub unsafe extern "C" fn ns_quic_connection_close(
     code: u64,
     reason: *const c_char,
 ) -> ns_result {
-    guard(|| {
-        let reason = if reason.is_null() {
-            ""
-        } else {
-            string(reason, "reason")?
-        };
-        conn(connection)?.close(code, reason)
-    })
+    guard(|| conn(connection)?.close(code, crate::ffi::reason(reason)?))
 }
 
 /// How the connection ended, once it has (-603 before): `*code` the application error code

@@ -9,7 +9,7 @@ use super::{
 use crate::error::ErrorCode;
 use crate::ffi::common::{items, ns_stats, port_of, positive, write_optional};
 use crate::ffi::tls::ns_tls_server_config;
-use crate::ffi::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string};
+use crate::ffi::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result};
 use crate::quic::{QuicHandlers, QuicServer};
 
 /// Creates a stopped server: bind 0.0.0.0, 10 000 connections, Retry on, 0-RTT off, the
@@ -285,12 +285,9 @@ pub unsafe extern "C" fn ns_quic_server_disconnect(
     reason: *const c_char,
 ) -> ns_result {
     guard(|| {
-        let reason = if reason.is_null() {
-            ""
-        } else {
-            string(reason, "reason")?
-        };
-        handle(server, "server")?.0.disconnect(id, code, reason)
+        handle(server, "server")?
+            .0
+            .disconnect(id, code, crate::ffi::reason(reason)?)
     })
 }
 

@@ -6,12 +6,15 @@ use std::time::Duration;
 use super::{
     client_tls, close_fn, close_timeout, connection_fn, error_fn, keepalive, max_message_size,
     message_fn, ns_ws_client, ns_ws_close_fn, ns_ws_connection, ns_ws_connection_fn,
-    ns_ws_error_fn, ns_ws_message_fn, options, reason, send_queue_limit, set_callback, set_path,
+    ns_ws_error_fn, ns_ws_message_fn, options, send_queue_limit, set_callback, set_path,
     set_subprotocols, text,
 };
 use crate::ffi::common::{ns_stats, reconnect_policy, strings, write_stats};
 use crate::ffi::tls::ns_tls_client_config;
-use crate::ffi::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string};
+use crate::ffi::{
+    bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, optional_string, reason,
+    string,
+};
 use crate::ws::{WsClient, WsHandlers};
 
 /// Creates a stopped client: path "/", 10 s connect timeout, no reconnect, messages up to
@@ -86,11 +89,7 @@ pub unsafe extern "C" fn ns_ws_client_set_origin(
     origin: *const c_char,
 ) -> ns_result {
     guard(|| {
-        let origin = if origin.is_null() {
-            None
-        } else {
-            Some(string(origin, "origin")?.to_string())
-        };
+        let origin = optional_string(origin, "origin")?.map(str::to_string);
         handle(client, "client")?.0.configure(|c| c.origin = origin)
     })
 }

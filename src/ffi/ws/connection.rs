@@ -2,9 +2,9 @@
 
 use std::ffi::{c_char, c_void};
 
-use super::{ns_ws_connection, reason, text};
+use super::{ns_ws_connection, text};
 use crate::ffi::common::{ns_stats, write_cstr, write_stats};
-use crate::ffi::{bytes, guard, guard_value, handle, ns_result};
+use crate::ffi::{bytes, guard, guard_value, handle, ns_result, reason};
 
 /// Returns a new owned handle to `connection` (e.g. to keep one from a callback), or NULL when
 /// `connection` is NULL. Release it with `ns_ws_connection_release`.

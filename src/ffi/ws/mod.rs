@@ -268,12 +268,3 @@ fn client_tls(client: *const ns_ws_client, config: *const ns_tls_client_config) 
 fn text<'a>(data: *const u8, len: usize) -> Result<&'a str> {
     std::str::from_utf8(super::bytes(data, len)?).map_err(|_| invalid("text is not valid UTF-8"))
 }
-
-/// Borrows an optional NUL-terminated reason ("" for NULL).
-fn reason<'a>(reason: *const c_char) -> Result<&'a str> {
-    if reason.is_null() {
-        Ok("")
-    } else {
-        string(reason, "reason")
-    }
-}
