@@ -7,22 +7,8 @@
 # Usage: quic_interop.sh <examples dir> <venv python> <quic_peer.py> <certificate dir>
 set -euo pipefail
 dir=$1 python=$2 peer=$3 certs=$4
-if ! "$python" -c 'import aioquic' 2>/dev/null; then
-  echo "SKIPPED: $python has no aioquic (scripts/venv.sh could not install it)"
-  exit 77
-fi
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-
-# Reads lines from fd $1 (20 s each) until one matches the regex $2; prints it.
-await() {
-  local line
-  while IFS= read -r -t 20 line <&"$1"; do
-    if [[ $line =~ $2 ]]; then printf '%s\n' "$line"; return 0; fi
-  done
-  echo "no line matching /$2/" >&2
-  return 1
-}
+source "$(dirname "$0")/python_peer.sh"
+python_peer_setup "$python" aioquic
 
 mkfifo "$work/stdin" "$work/server.out" "$work/py.out"
 "$dir/quic_echo_server" "$certs/server.pem" "$certs/server.key" 0 <"$work/stdin" >"$work/server.out" 2>&1 &

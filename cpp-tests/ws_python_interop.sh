@@ -6,22 +6,8 @@
 # Usage: ws_python_interop.sh <examples dir> <venv python> <ws_peer.py>
 set -euo pipefail
 dir=$1 python=$2 peer=$3
-if ! "$python" -c 'import websockets' 2>/dev/null; then
-  echo "SKIPPED: $python has no websockets (scripts/venv.sh could not install it)"
-  exit 77
-fi
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-
-# Reads lines from fd $1 (20 s each) until one matches the regex $2; prints it.
-await() {
-  local line
-  while IFS= read -r -t 20 line <&"$1"; do
-    if [[ $line =~ $2 ]]; then printf '%s\n' "$line"; return 0; fi
-  done
-  echo "no line matching /$2/" >&2
-  return 1
-}
+source "$(dirname "$0")/python_peer.sh"
+python_peer_setup "$python" websockets
 
 mkfifo "$work/stdin" "$work/server.out" "$work/py.out"
 "$dir/ws_chat_server" 0 <"$work/stdin" >"$work/server.out" 2>&1 &
