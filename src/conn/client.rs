@@ -1,6 +1,7 @@
 //! What TCP and WebSocket clients share: starting (checks, TLS material, the first-attempt
 //! channel of `start_wait`) and the reconnect loop with exponential backoff.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use tokio::runtime::Handle;
 use tokio::sync::watch;
 
-use super::{addr, lock, Endpoint};
+use super::{addr, lock, Counters, Endpoint, Stats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::runtime;
 use crate::tls::{ClientTlsConfig, Connector};
@@ -231,4 +232,13 @@ impl Retry {
     pub fn finish(self, first: &mut First) {
         tell(first, Err(cancelled()));
     }
+}
+
+/// A client's counters: those of its current connection (if any), plus those of the ended
+/// ones (`retired`), with the number of connections it made.
+pub(crate) fn stats(current: Option<Stats>, connections: &AtomicU64, retired: &Counters) -> Stats {
+    let mut stats = current.unwrap_or_default();
+    stats.connections_total = connections.load(Ordering::Relaxed);
+    retired.add_to(&mut stats);
+    stats
 }

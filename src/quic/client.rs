@@ -285,11 +285,8 @@ impl QuicClient {
 
     /// Counters over every connection this client made.
     pub fn stats(&self) -> Stats {
-        let current = self.inner.current.load();
-        let mut stats = current.as_deref().map(|c| c.stats()).unwrap_or_default();
-        stats.connections_total = self.inner.connections.load(Ordering::Relaxed);
-        self.inner.retired.add_to(&mut stats);
-        stats
+        let current = self.inner.current.load().as_deref().map(|c| c.stats());
+        client::stats(current, &self.inner.connections, &self.inner.retired)
     }
 }
 

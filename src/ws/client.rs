@@ -197,12 +197,8 @@ impl WsClient {
 
     /// Counters over every connection this client made.
     pub fn stats(&self) -> Stats {
-        // The current connection's own figures, plus those of the ended ones.
-        let current = self.inner.current.load();
-        let mut stats = current.as_deref().map(|c| c.stats()).unwrap_or_default();
-        stats.connections_total = self.inner.connections.load(Ordering::Relaxed);
-        self.inner.retired.add_to(&mut stats);
-        stats
+        let current = self.inner.current.load().as_deref().map(|c| c.stats());
+        client::stats(current, &self.inner.connections, &self.inner.retired)
     }
 }
 
