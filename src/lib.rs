@@ -5,6 +5,7 @@
 //! Rust programs can use [`tcp::TcpServer`] and [`tcp::TcpClient`] directly.
 
 pub mod conn;
+pub mod dtls;
 pub mod error;
 #[doc(hidden)]
 pub mod ffi;

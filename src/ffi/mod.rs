@@ -13,6 +13,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub(crate) mod common;
+pub(crate) mod dtls_engine;
 mod http;
 mod quic;
 mod tcp;

@@ -35,7 +35,7 @@ impl fmt::Debug for PemSource {
 }
 
 impl PemSource {
-    fn read(&self, what: &str) -> Result<Vec<u8>> {
+    pub(crate) fn read(&self, what: &str) -> Result<Vec<u8>> {
         match self {
             PemSource::Memory(b) => Ok(b.clone()),
             PemSource::File(p) => std::fs::read(p)
