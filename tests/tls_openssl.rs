@@ -4,113 +4,17 @@
 
 #[path = "support/certs.rs"]
 mod certs;
+#[path = "support/openssl_peer.rs"]
+mod openssl_peer;
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::channel;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use certs::Pki;
 use network_system::tcp::{ClientConfig, ServerConfig, TcpClient, TcpServer};
 use network_system::tls::{ClientTlsConfig, PemSource, ServerTlsConfig};
 use network_system::Session;
-
-const WAIT: Duration = Duration::from_secs(20);
-
-/// A running openssl process whose stdout lines arrive on a channel; killed on drop.
-struct OpenSsl {
-    child: Child,
-    stdin: ChildStdin,
-    lines: Receiver<String>,
-}
-
-impl OpenSsl {
-    fn spawn(args: &[&str]) -> OpenSsl {
-        let mut child = Command::new("openssl")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the `openssl` command is needed (scripts/deps.sh installs it)");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        OpenSsl {
-            child,
-            stdin,
-            lines,
-        }
-    }
-
-    /// Waits for a line containing `needle`; returns that line.
-    fn expect_line(&self, needle: &str) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(_) => continue,
-                Err(_) => panic!("openssl never printed '{needle}'"),
-            }
-        }
-    }
-
-    fn send_line(&mut self, line: &str) {
-        writeln!(self.stdin, "{line}").expect("write to openssl");
-        self.stdin.flush().expect("flush");
-    }
-}
-
-impl Drop for OpenSsl {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Files {
-    dir: PathBuf,
-}
-
-impl Files {
-    fn new(pki: &Pki) -> Files {
-        let dir = std::env::temp_dir().join(format!(
-            "ns-openssl-{}-{}",
-            std::process::id(),
-            rand_suffix()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("ca.pem"), &pki.ca).unwrap();
-        std::fs::write(dir.join("server.pem"), &pki.server.cert).unwrap();
-        std::fs::write(dir.join("server.key"), &pki.server.key).unwrap();
-        Files { dir }
-    }
-    fn path(&self, name: &str) -> String {
-        self.dir.join(name).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Files {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos())
-}
+use openssl_peer::{Files, OpenSsl, WAIT};
 
 #[test]
 fn openssl_s_server_accepts_our_client() {

@@ -1,14 +1,23 @@
-//! DTLS 1.2 (RFC 6347) on OpenSSL, over the UDP layer's sockets — work in progress on branch
-//! `dtls` (issue 13): the association engine ([`session`]) and the OpenSSL contexts are here;
-//! the server (one association per peer, stateless cookies), the client, the C ABI and the C++
-//! classes follow.
+//! DTLS 1.2 (RFC 6347) on OpenSSL over the UDP layer's sockets: [`DtlsServer`] (one session
+//! per remote endpoint, stateless cookie exchange) and [`DtlsClient`]. One send is one
+//! encrypted datagram; each datagram is delivered whole with its sender.
 
-// Work in progress: the server and client that use these land next.
-#![allow(dead_code)]
-
+mod client;
+mod config;
+mod server;
 mod session;
 
+pub use client::DtlsClient;
+pub use config::{DtlsClientConfig, DtlsServerConfig, DEFAULT_MTU};
+pub use server::DtlsServer;
+
+use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
+
+use socket2::SockRef;
+use tokio::net::UdpSocket;
 
 use openssl::pkey::PKey;
 use openssl::ssl::{SslContext, SslContextBuilder, SslMethod, SslOptions, SslVerifyMode};
@@ -16,6 +25,64 @@ use openssl::x509::X509;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::tls::{ClientTlsConfig, ServerTlsConfig};
+
+/// Receives each decrypted datagram (valid only during the call) and its sender.
+pub type DtlsDataFn = Arc<dyn Fn(&[u8], SocketAddr) + Send + Sync>;
+/// Receives a peer whose session began or ended.
+pub type DtlsPeerFn = Arc<dyn Fn(SocketAddr) + Send + Sync>;
+/// Receives errors, with the peer they concern (None: the object itself).
+pub type DtlsErrorFn = Arc<dyn Fn(Option<SocketAddr>, &Error) + Send + Sync>;
+
+/// The callbacks of a DTLS server or client (a client's peer is its server).
+#[derive(Clone, Default)]
+pub struct DtlsHandlers {
+    pub datagram: Option<DtlsDataFn>,
+    pub connected: Option<DtlsPeerFn>,
+    pub disconnected: Option<DtlsPeerFn>,
+    pub error: Option<DtlsErrorFn>,
+}
+
+/// Largest plaintext a record can carry (RFC 6347: 2^14).
+const RECORD_MAX: usize = 16_384;
+/// How often handshake retransmission timers and idle sessions are checked.
+const TICK: Duration = Duration::from_millis(50);
+
+/// Sends datagrams without blocking: a full socket buffer is `SendQueueFull`.
+fn send_datagrams(socket: &UdpSocket, datagrams: &[Vec<u8>], to: Option<SocketAddr>) -> Result<()> {
+    let sock = SockRef::from(socket);
+    for d in datagrams {
+        let sent = match to {
+            Some(addr) => sock.send_to(d, &addr.into()),
+            None => sock.send(d),
+        };
+        match sent {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                return Err(Error::new(
+                    ErrorCode::SendQueueFull,
+                    "the socket's send buffer is full; datagram not sent",
+                ))
+            }
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                return Err(Error::new(
+                    ErrorCode::ConnectionRefused,
+                    format!("destination port unreachable: {e}"),
+                ))
+            }
+            Err(e) => {
+                return Err(Error::new(
+                    ErrorCode::SendFailed,
+                    format!("send failed: {e}"),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn new_cookies() -> Result<Arc<Cookies>> {
+    Cookies::new().map(Arc::new)
+}
 
 /// Cookie secret for the stateless HelloVerifyRequest: HMAC-SHA256 of the peer address.
 struct Cookies {

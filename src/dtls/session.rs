@@ -121,8 +121,39 @@ impl Session {
         }
     }
 
+    /// Server: the stateless cookie exchange on the fed ClientHello (see
+    /// [`dtls_engine::listen`]); true when its cookie is valid and the handshake may go on.
+    pub fn listen(&mut self) -> Result<bool> {
+        dtls_engine::listen(self.stream.ssl()).map_err(ssl_error)
+    }
+
     /// Encrypts one datagram's payload; the record is in [`take_output`](Self::take_output).
+    /// Errors: handshake not complete → `ConnectionClosed`; empty → `InvalidArgument`; a
+    /// record over the path MTU → `MessageTooLarge`.
     pub fn send(&mut self, data: &[u8]) -> Result<()> {
+        if !self.established {
+            return Err(Error::new(
+                ErrorCode::ConnectionClosed,
+                "the DTLS handshake has not completed",
+            ));
+        }
+        if data.is_empty() {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "cannot send an empty datagram",
+            ));
+        }
+        let max = dtls_engine::data_mtu(self.stream.ssl()).min(super::RECORD_MAX);
+        if data.len() > max {
+            return Err(Error::new(
+                ErrorCode::MessageTooLarge,
+                format!(
+                    "datagram of {} bytes does not fit one DTLS record within the path MTU \
+                     ({max} bytes of payload at most)",
+                    data.len()
+                ),
+            ));
+        }
         self.stream
             .ssl_write(data)
             .map(drop)
@@ -132,6 +163,27 @@ impl Session {
     /// Sends close_notify (into the output).
     pub fn close(&mut self) {
         let _ = self.stream.shutdown();
+    }
+
+    /// Checks the server's certificate against SHA-256 pins (none: any verified certificate).
+    pub fn check_pins(&self, pins: &[[u8; 32]], peer: std::net::SocketAddr) -> Result<()> {
+        if pins.is_empty() {
+            return Ok(());
+        }
+        let der = self
+            .stream
+            .ssl()
+            .peer_certificate()
+            .and_then(|c| c.to_der().ok())
+            .unwrap_or_default();
+        let digest = ring::digest::digest(&ring::digest::SHA256, &der);
+        match pins.iter().any(|p| p[..] == *digest.as_ref()) {
+            true => Ok(()),
+            false => Err(Error::new(
+                ErrorCode::CertificateError,
+                format!("certificate of {peer} matches none of the pinned SHA-256 digests"),
+            )),
+        }
     }
 
     /// Datagrams waiting to be sent.
@@ -159,7 +211,7 @@ impl Session {
     }
 }
 
-fn ssl_error(e: openssl::error::ErrorStack) -> Error {
+pub(crate) fn ssl_error(e: openssl::error::ErrorStack) -> Error {
     Error::new(ErrorCode::InternalError, format!("OpenSSL: {e}"))
 }
 

@@ -16,6 +16,13 @@ extern "C" {
     fn DTLSv1_listen(s: *mut openssl_sys::SSL, client: *mut c_void) -> c_int;
     fn BIO_ADDR_new() -> *mut c_void;
     fn BIO_ADDR_free(a: *mut c_void);
+    fn DTLS_get_data_mtu(s: *const openssl_sys::SSL) -> usize;
+}
+
+/// Largest application payload one record can carry within the MTU set on `ssl`.
+pub(crate) fn data_mtu(ssl: &SslRef) -> usize {
+    // SAFETY: `ssl` is a live SSL object; the call only reads it.
+    unsafe { DTLS_get_data_mtu(ssl.as_ptr()) }
 }
 
 /// Runs the server side of the cookie exchange on the datagram waiting in `ssl`'s read BIO.
