@@ -10,6 +10,8 @@ command -v clang++ >/dev/null 2>&1 || missing+=(clang)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v objdump >/dev/null 2>&1 || missing+=(binutils)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# DTLS links the system OpenSSL (the openssl crate finds it with pkg-config).
+[ -f /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
 [ -f /usr/include/gtest/gtest.h ] || missing+=(libgtest-dev)
 # Independent HTTP peers and the HTTP load smoke: curl, wrk, nginx.
 command -v curl >/dev/null 2>&1 || missing+=(curl)
