@@ -723,6 +723,78 @@ static void test_quic(void) {
     ns_quic_server_free(server);
 }
 
+static void dtls_echo(void *ud, const uint8_t *data, size_t len, const char *address, uint16_t port) {
+    ns_dtls_server_send_to((ns_dtls_server *)ud, address, port, data, len);
+}
+
+static void dtls_connected(void *ud, const char *address, uint16_t port) {
+    shared *s = ud;
+    (void)address;
+    (void)port;
+    pthread_mutex_lock(&s->lock);
+    ++s->connected;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void test_dtls(void) {
+    uint16_t port = 0;
+    CHECK(ns_dtls_server_start(NULL, 0) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_dtls_client_send(NULL, (const uint8_t *)"x", 1) == NS_ERR_INVALID_ARGUMENT);
+    ns_dtls_server *server = ns_dtls_server_new();
+    ns_dtls_client *client = ns_dtls_client_new();
+    CHECK(ns_dtls_server_set_tls(server, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_dtls_server_start(server, 0) == NS_ERR_CERTIFICATE_ERROR); /* no certificate */
+    CHECK(ns_dtls_server_set_mtu(server, 10) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_dtls_client_send(client, (const uint8_t *)"x", 1) == NS_ERR_CONNECTION_CLOSED);
+    const char *certs = getenv("NS_TEST_CERTS");
+    if (!certs) {
+        printf("c_api_test: DTLS echo skipped: NS_TEST_CERTS is not set (run through ctest)\n");
+        ns_dtls_client_free(client);
+        ns_dtls_server_free(server);
+        return;
+    }
+    char cert[512], key[512], ca[512];
+    snprintf(cert, sizeof cert, "%s/server.pem", certs);
+    snprintf(key, sizeof key, "%s/server.key", certs);
+    snprintf(ca, sizeof ca, "%s/ca.pem", certs);
+    ns_tls_server_config *stls = ns_tls_server_config_new();
+    CHECK(ns_tls_server_config_set_certificate_files(stls, cert, key) == NS_OK);
+    CHECK(ns_dtls_server_set_tls(server, stls) == NS_OK);
+    ns_tls_server_config_free(stls);
+    CHECK(ns_dtls_server_set_bind_address(server, "127.0.0.1") == NS_OK);
+    CHECK(ns_dtls_server_set_receive_callback(server, dtls_echo, server, NULL) == NS_OK);
+    CHECK(ns_dtls_server_start(server, 0) == NS_OK);
+    CHECK(ns_dtls_server_port(server, &port) == NS_OK && port != 0);
+
+    shared s;
+    shared_init(&s);
+    ns_tls_client_config *ctls = ns_tls_client_config_new(true);
+    CHECK(ns_tls_client_config_set_system_roots(ctls, false) == NS_OK);
+    CHECK(ns_tls_client_config_set_ca_file(ctls, ca) == NS_OK);
+    CHECK(ns_dtls_client_set_tls(client, ctls) == NS_OK);
+    ns_tls_client_config_free(ctls);
+    CHECK(ns_dtls_client_set_receive_callback(client, udp_receive, &s, NULL) == NS_OK);
+    CHECK(ns_dtls_client_set_connected_callback(client, dtls_connected, &s, NULL) == NS_OK);
+    CHECK(ns_dtls_client_start_wait(client, "localhost", port) == NS_OK);
+    CHECK(ns_dtls_client_is_connected(client));
+    CHECK(wait_at_least(&s, &s.connected, 1));
+    CHECK(ns_dtls_client_send(client, (const uint8_t *)"dtls!", 5) == NS_OK);
+    CHECK(wait_at_least(&s, &s.messages, 1));
+    CHECK(s.last_len == 5 && memcmp(s.last, "dtls!", 5) == 0);
+    uint8_t big[2000];
+    memset(big, 1, sizeof big);
+    CHECK(ns_dtls_client_send(client, big, sizeof big) == NS_ERR_MESSAGE_TOO_LARGE);
+    CHECK(ns_dtls_server_session_count(server) == 1);
+    CHECK(ns_dtls_server_send_to(server, "127.0.0.1", 1, (const uint8_t *)"x", 1) == NS_ERR_SESSION_NOT_FOUND);
+    ns_stats st;
+    memset(&st, 0, sizeof st);
+    st.struct_size = sizeof st;
+    CHECK(ns_dtls_server_get_stats(server, &st) == NS_OK && st.messages_in == 1 && st.connections_total == 1);
+    ns_dtls_client_free(client);
+    ns_dtls_server_free(server);
+}
+
 int main(void) {
     test_log_callback();
     test_udp_echo();
@@ -730,6 +802,7 @@ int main(void) {
     test_ws();
     test_http();
     test_quic();
+    test_dtls();
     test_argument_checks();
     test_framed_echo_and_stop_in_callback();
     test_free_client_in_its_callback();

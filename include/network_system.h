@@ -132,6 +132,12 @@ typedef struct Session Session;
 // Cheap to clone; every clone refers to the same connection.
 typedef struct WsConnection WsConnection;
 
+// A DTLS client. Create with `ns_dtls_client_new`, release with `ns_dtls_client_free`.
+typedef struct ns_dtls_client ns_dtls_client;
+
+// A DTLS server. Create with `ns_dtls_server_new`, release with `ns_dtls_server_free`.
+typedef struct ns_dtls_server ns_dtls_server;
+
 // An HTTP client. Create with `ns_http_client_new`, release with `ns_http_client_free`. All
 // functions may be called from any thread at once (except free).
 typedef struct ns_http_client ns_http_client;
@@ -180,6 +186,50 @@ typedef int32_t ns_result;
 // Receives log records: level (`NS_LOG_*`), target (module) and message, valid during the call.
 typedef void (*ns_log_fn)(void *user_data, int32_t level, const char *target, const char *message);
 
+// One received datagram (valid during the call) and its sender (`address` NUL-terminated,
+// valid during the call).
+typedef void (*ns_udp_receive_fn)(void *user_data,
+                                  const uint8_t *data,
+                                  size_t len,
+                                  const char *address,
+                                  uint16_t port);
+
+// Releases user data handed to the library (see the callback setters and `*_send_owned`).
+typedef void (*ns_free_fn)(void *user_data);
+
+// A peer whose session began (handshake complete) or ended; `address` NUL-terminated, valid
+// during the call. A client's peer is its server.
+typedef void (*ns_dtls_peer_fn)(void *user_data, const char *address, uint16_t port);
+
+// An error with the peer it concerns (`address` NULL and `port` 0 when it concerns the object
+// itself): -606 certificate refused, -605 handshake failed, -602 handshake timed out, -621
+// idle session expired, -601 port unreachable …
+typedef void (*ns_dtls_error_fn)(void *user_data,
+                                 ns_result code,
+                                 const char *message,
+                                 const char *address,
+                                 uint16_t port);
+
+// Counters of a server, client or session. Set `struct_size = sizeof(ns_stats)` before the
+// call; the library fills at most that many bytes, so the struct can grow.
+typedef struct ns_stats {
+  size_t struct_size;
+  uint64_t connections_total;
+  uint64_t active_connections;
+  uint64_t connections_rejected;
+  uint64_t messages_in;
+  uint64_t messages_out;
+  uint64_t bytes_in;
+  uint64_t bytes_out;
+  uint64_t queued_bytes;
+  uint64_t errors;
+  // UDP: datagrams not sent (send buffer full) + datagrams the kernel dropped (receive
+  // buffer full). 0 for TCP.
+  uint64_t dropped;
+  // TCP/TLS: socket writes that sent data; fewer than messages_out when sends coalesced.
+  uint64_t writes;
+} ns_stats;
+
 // A borrowed string or byte range: `len` bytes at `data` (not NUL-terminated). `data` is
 // NULL only with `len` 0.
 typedef struct ns_http_str {
@@ -215,9 +265,6 @@ typedef void (*ns_http_response_fn)(void *user_data,
                                     const char *message,
                                     const ns_http_response *response);
 
-// Releases user data handed to the library (see the callback setters and `*_send_owned`).
-typedef void (*ns_free_fn)(void *user_data);
-
 // A route, not-found or failure handler: fill `response` (it starts as 200, no headers,
 // empty body) and return 0; any other value answers 500 through the error handlers.
 typedef int32_t (*ns_http_handler_fn)(void *user_data,
@@ -241,26 +288,6 @@ typedef struct ns_http_error_info {
 typedef void (*ns_http_error_fn)(void *user_data,
                                  const struct ns_http_error_info *error,
                                  ns_http_response *response);
-
-// Counters of a server, client or session. Set `struct_size = sizeof(ns_stats)` before the
-// call; the library fills at most that many bytes, so the struct can grow.
-typedef struct ns_stats {
-  size_t struct_size;
-  uint64_t connections_total;
-  uint64_t active_connections;
-  uint64_t connections_rejected;
-  uint64_t messages_in;
-  uint64_t messages_out;
-  uint64_t bytes_in;
-  uint64_t bytes_out;
-  uint64_t queued_bytes;
-  uint64_t errors;
-  // UDP: datagrams not sent (send buffer full) + datagrams the kernel dropped (receive
-  // buffer full). 0 for TCP.
-  uint64_t dropped;
-  // TCP/TLS: socket writes that sent data; fewer than messages_out when sends coalesced.
-  uint64_t writes;
-} ns_stats;
 
 // One QUIC connection. Callbacks receive a borrowed `const ns_quic_connection *` (valid
 // during the call; never pass it to `ns_quic_connection_release`);
@@ -332,14 +359,6 @@ typedef void (*ns_tcp_error_fn)(void *user_data,
                                 const ns_tcp_session *session,
                                 ns_result code,
                                 const char *message);
-
-// One received datagram (valid during the call) and its sender (`address` NUL-terminated,
-// valid during the call).
-typedef void (*ns_udp_receive_fn)(void *user_data,
-                                  const uint8_t *data,
-                                  size_t len,
-                                  const char *address,
-                                  uint16_t port);
 
 // An error, e.g. -601 when an earlier datagram met ICMP "port unreachable" (client).
 typedef void (*ns_udp_error_fn)(void *user_data, ns_result code, const char *message);
@@ -480,6 +499,177 @@ ns_result ns_runtime_init(void);
 // The callback runs on any thread, possibly concurrently; `user_data` must stay valid until
 // the callback is replaced.
 ns_result ns_set_log_callback(int32_t level, ns_log_fn callback, void *user_data);
+
+// Creates a stopped server: bind 0.0.0.0, MTU 1 400, 10 000 sessions, 300 s idle expiry. It
+// needs a certificate (`ns_dtls_server_set_tls`) before start. Release with
+// `ns_dtls_server_free`.
+struct ns_dtls_server *ns_dtls_server_new(void);
+
+// Stops the server (close_notify to every peer) and releases it. Exclusive, and waits, as
+// `ns_udp_server_free`. NULL is a no-op.
+void ns_dtls_server_free(struct ns_dtls_server *server);
+
+// Certificate, key and client CA from a copy of `config` (required: NULL → -1; versions and
+// ALPN are ignored; `handshake_timeout_ms` bounds each peer's handshake). Before start (else
+// -661); same for every setter below. Missing or unusable files are reported by
+// `ns_dtls_server_start` with -606 naming the file.
+ns_result ns_dtls_server_set_tls(struct ns_dtls_server *server,
+                                 const struct ns_tls_server_config *config);
+
+// Local address to bind ("0.0.0.0" by default; "::" or "::1" for IPv6).
+ns_result ns_dtls_server_set_bind_address(struct ns_dtls_server *server, const char *address);
+
+// Path MTU (256…65 535, default 1 400): the largest datagram sent; a send whose record would
+// not fit is refused with -642.
+ns_result ns_dtls_server_set_mtu(struct ns_dtls_server *server, uint32_t bytes);
+
+// Sessions beyond which new peers are ignored (default 10 000; 0 → -1).
+ns_result ns_dtls_server_set_max_sessions(struct ns_dtls_server *server, size_t count);
+
+// A session that heard nothing for this long ends with -621 and the disconnected callback
+// (default 300 000 ms; 0 = never).
+ns_result ns_dtls_server_set_idle_timeout_ms(struct ns_dtls_server *server, uint64_t ms);
+
+// Each decrypted datagram with its sender. NULL `cb` removes it; `free` runs on `user_data`
+// once the callback is replaced and no call uses it (also for the other setters).
+ns_result ns_dtls_server_set_receive_callback(struct ns_dtls_server *server,
+                                              ns_udp_receive_fn cb,
+                                              void *user_data,
+                                              ns_free_fn free);
+
+// A peer completed its handshake.
+ns_result ns_dtls_server_set_connected_callback(struct ns_dtls_server *server,
+                                                ns_dtls_peer_fn cb,
+                                                void *user_data,
+                                                ns_free_fn free);
+
+// A peer's session ended (close_notify, idle expiry, fatal alert, disconnect, stop).
+ns_result ns_dtls_server_set_disconnected_callback(struct ns_dtls_server *server,
+                                                   ns_dtls_peer_fn cb,
+                                                   void *user_data,
+                                                   ns_free_fn free);
+
+// Errors, with the peer they concern.
+ns_result ns_dtls_server_set_error_callback(struct ns_dtls_server *server,
+                                            ns_dtls_error_fn cb,
+                                            void *user_data,
+                                            ns_free_fn free);
+
+// Loads the certificate and binds `port` (0: any free port, see `ns_dtls_server_port`).
+// -606 certificate missing or unusable (the message names the file); -630 address in use;
+// -661 running.
+ns_result ns_dtls_server_start(struct ns_dtls_server *server, uint16_t port);
+
+// The bound port into `*port`; -662 when not running.
+ns_result ns_dtls_server_port(const struct ns_dtls_server *server, uint16_t *port);
+
+// Sends close_notify to every peer and stops; returns when no callback of this server runs
+// or will run again (inside one of its own callbacks it only starts the stop).
+ns_result ns_dtls_server_stop(struct ns_dtls_server *server);
+
+// Blocks until the server is stopped from another thread; inside a callback or on a runtime
+// thread it returns -1 at once.
+ns_result ns_dtls_server_wait_for_stop(const struct ns_dtls_server *server);
+
+// 1 while running, 0 when stopped or NULL.
+bool ns_dtls_server_is_running(const struct ns_dtls_server *server);
+
+// Encrypts `data` (copied) as one datagram to the peer `address:port`. -603 no established
+// session with it (-620 none at all); -642 over the path MTU; -643 socket buffer full; -662
+// not running.
+ns_result ns_dtls_server_send_to(const struct ns_dtls_server *server,
+                                 const char *address,
+                                 uint16_t port,
+                                 const uint8_t *data,
+                                 size_t len);
+
+// Ends the session with `address:port` (close_notify; the disconnected callback follows).
+// -620 no session with it.
+ns_result ns_dtls_server_disconnect(const struct ns_dtls_server *server,
+                                    const char *address,
+                                    uint16_t port);
+
+// Sessions now (handshaking ones past the cookie included); 0 for NULL.
+size_t ns_dtls_server_session_count(const struct ns_dtls_server *server);
+
+// Counters: datagrams and bytes of application data, sessions made and open, errors,
+// `dropped` (not DTLS, beyond `max_sessions`, or not sent: buffer full).
+ns_result ns_dtls_server_get_stats(const struct ns_dtls_server *server, struct ns_stats *out);
+
+// Creates a stopped client: server certificate verified against the system roots with its
+// host name, MTU 1 400, 10 s handshake timeout, no idle expiry. Release with
+// `ns_dtls_client_free`.
+struct ns_dtls_client *ns_dtls_client_new(void);
+
+// Stops the client (close_notify) and releases it. Exclusive, and waits, as
+// `ns_udp_client_free`. NULL is a no-op.
+void ns_dtls_client_free(struct ns_dtls_client *client);
+
+// Verification, CA, server name, pins and client certificate from a copy of `config` (NULL:
+// the defaults; versions and ALPN are ignored). Before start (else -664); same for every
+// setter below.
+ns_result ns_dtls_client_set_tls(struct ns_dtls_client *client,
+                                 const struct ns_tls_client_config *config);
+
+// Path MTU (256…65 535, default 1 400), as for the server.
+ns_result ns_dtls_client_set_mtu(struct ns_dtls_client *client, uint32_t bytes);
+
+// The session ends with -621 when nothing was heard for this long (default 0 = never).
+ns_result ns_dtls_client_set_idle_timeout_ms(struct ns_dtls_client *client, uint64_t ms);
+
+// Each decrypted datagram from the server.
+ns_result ns_dtls_client_set_receive_callback(struct ns_dtls_client *client,
+                                              ns_udp_receive_fn cb,
+                                              void *user_data,
+                                              ns_free_fn free);
+
+// The handshake completed.
+ns_result ns_dtls_client_set_connected_callback(struct ns_dtls_client *client,
+                                                ns_dtls_peer_fn cb,
+                                                void *user_data,
+                                                ns_free_fn free);
+
+// The session ended.
+ns_result ns_dtls_client_set_disconnected_callback(struct ns_dtls_client *client,
+                                                   ns_dtls_peer_fn cb,
+                                                   void *user_data,
+                                                   ns_free_fn free);
+
+// Errors (the address is NULL: they concern the client's session).
+ns_result ns_dtls_client_set_error_callback(struct ns_dtls_client *client,
+                                            ns_dtls_error_fn cb,
+                                            void *user_data,
+                                            ns_free_fn free);
+
+// Starts the handshake with `host:port` and returns at once; the connected or error callback
+// follows. -1 NULL/empty host or port 0; -607 malformed host; -606 unusable TLS material;
+// -664 running.
+ns_result ns_dtls_client_start(struct ns_dtls_client *client, const char *host, uint16_t port);
+
+// Like `ns_dtls_client_start`, but returns once the handshake succeeded or failed, with its
+// code (-606 certificate refused, -602 no answer in time, -601 port unreachable, -605 other
+// handshake failure); after a failure the client has stopped.
+ns_result ns_dtls_client_start_wait(struct ns_dtls_client *client, const char *host, uint16_t port);
+
+// Sends close_notify and stops; returns when no callback of this client runs or will run
+// again (inside one of its own callbacks it only starts the stop).
+ns_result ns_dtls_client_stop(struct ns_dtls_client *client);
+
+// Blocks until the client is stopped from another thread; -1 at once inside a callback.
+ns_result ns_dtls_client_wait_for_stop(const struct ns_dtls_client *client);
+
+// 1 while running (handshaking or connected), 0 otherwise or NULL.
+bool ns_dtls_client_is_running(const struct ns_dtls_client *client);
+
+// 1 while the session is established, 0 otherwise or NULL.
+bool ns_dtls_client_is_connected(const struct ns_dtls_client *client);
+
+// Encrypts `data` (copied) as one datagram to the server. -603 not connected; -642 over the
+// path MTU; -643 socket buffer full.
+ns_result ns_dtls_client_send(const struct ns_dtls_client *client, const uint8_t *data, size_t len);
+
+// Counters of the client's sessions.
+ns_result ns_dtls_client_get_stats(const struct ns_dtls_client *client, struct ns_stats *out);
 
 // The method, e.g. "GET". Empty view for NULL.
 struct ns_http_str ns_http_request_method(const ns_http_request *request);

@@ -154,7 +154,8 @@ impl DtlsServer {
     }
 
     /// Encrypts `data` as one datagram to the peer `to`. Errors: not running →
-    /// `ServerNotStarted`; no established session with `to` → `ConnectionClosed`; a record
+    /// `ServerNotStarted`; no session with `to` → `SessionNotFound`; handshake not complete →
+    /// `ConnectionClosed`; a record
     /// that would exceed the path MTU → `MessageTooLarge`; the socket's buffer full →
     /// `SendQueueFull`.
     pub fn send_to(&self, data: &[u8], to: SocketAddr) -> Result<()> {
@@ -165,7 +166,7 @@ impl DtlsServer {
             .ok_or_else(|| Error::new(ErrorCode::ServerNotStarted, "server not running"))?;
         let peer = lock(&inner.peers).get(&to).cloned().ok_or_else(|| {
             Error::new(
-                ErrorCode::ConnectionClosed,
+                ErrorCode::SessionNotFound,
                 format!("no DTLS session with {to}"),
             )
         })?;
@@ -206,7 +207,7 @@ impl DtlsServer {
             .ok_or_else(|| Error::new(ErrorCode::ServerNotStarted, "server not running"))?;
         let p = lock(&inner.peers).remove(&peer).ok_or_else(|| {
             Error::new(
-                ErrorCode::ConnectionClosed,
+                ErrorCode::SessionNotFound,
                 format!("no DTLS session with {peer}"),
             )
         })?;

@@ -197,3 +197,12 @@ pub(crate) fn port_of(
     unsafe { *out = addr.port() };
     Ok(())
 }
+
+/// The IP address of `addr` as NUL-terminated text, for callbacks that pass a peer's address.
+pub(crate) fn ip_text(addr: SocketAddr) -> [u8; 64] {
+    use std::io::Write;
+    let mut text = [0u8; 64];
+    let mut cursor = &mut text[..63];
+    let _ = write!(cursor, "{}", addr.ip());
+    text
+}

@@ -13,6 +13,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub(crate) mod common;
+mod dtls;
 pub(crate) mod dtls_engine;
 mod http;
 mod quic;
@@ -22,6 +23,7 @@ mod udp;
 mod ws;
 
 pub use common::ns_stats;
+pub use dtls::*;
 pub use http::*;
 pub use quic::*;
 pub use tcp::*;

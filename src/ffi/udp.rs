@@ -3,11 +3,10 @@
 //! function from any thread, callbacks on runtime threads (for one object never concurrently).
 
 use std::ffi::{c_char, c_void, CString};
-use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use super::common::{ns_stats, port_of, write_stats};
+use super::common::{ip_text, ns_stats, port_of, write_stats};
 use super::{
     bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, optional_string, string,
     UserData,
@@ -79,9 +78,7 @@ fn set_receive<T: UdpObject>(
         let ud = UserData::new(ud, free);
         let f = cb.map(|cb| {
             Arc::new(move |data: &[u8], from: SocketAddr| {
-                let mut text = [0u8; 64];
-                let mut cursor = &mut text[..63];
-                let _ = write!(cursor, "{}", from.ip());
+                let text = ip_text(from);
                 // SAFETY: user-registered callback; `data` and the NUL-terminated address (the
                 // zeroed tail of `text`) outlive the call.
                 unsafe {
