@@ -5,6 +5,8 @@
 #include <kcenon/network/core/messaging_server.h>
 #include <kcenon/network/core/messaging_udp_client.h>
 #include <kcenon/network/core/messaging_udp_server.h>
+#include <kcenon/network/core/secure_messaging_udp_client.h>
+#include <kcenon/network/core/secure_messaging_udp_server.h>
 #include <kcenon/network/core/messaging_ws_client.h>
 #include <kcenon/network/core/messaging_ws_server.h>
 #include <kcenon/network/core/ws_options.h>
@@ -30,6 +32,8 @@
 #include <kcenon/network/interfaces/i_udp_server.h>
 #include <kcenon/network/internal/core/messaging_udp_client.h>
 #include <kcenon/network/internal/core/messaging_udp_server.h>
+#include <kcenon/network/internal/core/secure_messaging_udp_client.h>
+#include <kcenon/network/internal/core/secure_messaging_udp_server.h>
 #include <kcenon/network/core/secure_messaging_client.h>
 #include <kcenon/network/core/secure_messaging_server.h>
 #include <kcenon/network/core/tls_options.h>
@@ -47,6 +51,8 @@
 #include <network_system/core/messaging_server.h>
 #include <network_system/core/messaging_udp_client.h>
 #include <network_system/core/messaging_udp_server.h>
+#include <network_system/core/secure_messaging_udp_client.h>
+#include <network_system/core/secure_messaging_udp_server.h>
 #include <network_system/core/messaging_ws_client.h>
 #include <network_system/core/messaging_ws_server.h>
 #include <network_system/core/secure_messaging_client.h>
@@ -156,6 +162,23 @@ int all_headers_compile(const std::string& text) {
     sum += url.is_ok() ? url.value().get_default_port() : 0;
     sum += static_cast<int>(hc.get_timeout().count()) + http->port();
     sum += static_cast<int>(internal::get_status_message(404).size() + internal::http_version_to_string(internal::http_version::HTTP_2_0).size());
+
+    auto ds = std::make_shared<core::secure_messaging_udp_server>("ds");
+    auto dc = std::make_shared<core::secure_messaging_udp_client>("dc", false);
+    (void)ds->set_certificate_chain_file("c.pem");
+    (void)ds->set_private_key_file("k.pem");
+    ds->set_receive_callback([s = ds.get()](const std::vector<uint8_t>& d, const core::secure_messaging_udp_server::endpoint_info& from) {
+        s->async_send_to(std::vector<uint8_t>(d), from);
+    });
+    ds->set_client_connected_callback([](const core::secure_messaging_udp_server::endpoint_info&) {});
+    ds->set_client_disconnected_callback(nullptr);
+    ds->set_error_callback([](std::error_code) {});
+    dc->set_receive_callback([](const std::vector<uint8_t>&) {});
+    dc->set_connected_callback([] {});
+    dc->set_disconnected_callback(nullptr);
+    dc->set_error_callback([](std::error_code) {});
+    sum += static_cast<int>(ds->port() + ds->session_count() + dc->stats().bytes_in) + (dc->is_connected() ? 1 : 0) +
+           dc->send_packet(std::vector<uint8_t>{1}).error().code;
 
     auto qs = std::make_shared<core::messaging_quic_server>("qs");
     auto qc = std::make_shared<core::quic_client>("qc");

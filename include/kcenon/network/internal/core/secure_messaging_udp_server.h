@@ -1,0 +1,3 @@
+// Where the original installs its DTLS classes; forwards to the canonical header.
+#pragma once
+#include "../../core/secure_messaging_udp_server.h"
