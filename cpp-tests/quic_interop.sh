@@ -7,7 +7,7 @@
 # Usage: quic_interop.sh <examples dir> <venv python> <quic_peer.py> <certificate dir>
 set -euo pipefail
 dir=$1 python=$2 peer=$3 certs=$4
-source "$(dirname "$0")/python_peer.sh"
+source "$(dirname "$0")/interop_lib.sh"
 python_peer_setup "$python" aioquic
 
 mkfifo "$work/stdin" "$work/server.out" "$work/py.out"

@@ -6,7 +6,7 @@
 # Usage: ws_python_interop.sh <examples dir> <venv python> <ws_peer.py>
 set -euo pipefail
 dir=$1 python=$2 peer=$3
-source "$(dirname "$0")/python_peer.sh"
+source "$(dirname "$0")/interop_lib.sh"
 python_peer_setup "$python" websockets
 
 mkfifo "$work/stdin" "$work/server.out" "$work/py.out"

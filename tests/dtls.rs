@@ -327,3 +327,91 @@ fn openssl_s_client_dtls_talks_to_our_server() {
     }
     assert_eq!(server.stats().messages_in, 1);
 }
+
+/// A UDP proxy between one client and `server` that forwards everything, sends each client
+/// datagram twice (a replay right behind the original), and keeps the client's records of
+/// application data (content type 23) to replay later.
+struct ReplayProxy {
+    socket: UdpSocket,
+    server: SocketAddr,
+    recorded: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl ReplayProxy {
+    fn start(server: SocketAddr) -> (u16, Arc<ReplayProxy>) {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let proxy = Arc::new(ReplayProxy {
+            socket,
+            server,
+            recorded: Arc::new(Mutex::new(Vec::new())),
+        });
+        let p = proxy.clone();
+        std::thread::spawn(move || {
+            let mut client = None;
+            let mut buf = vec![0u8; 65_536];
+            // Ends when the test drops its reference (the proxy is then the only one left).
+            while Arc::strong_count(&p) > 1 {
+                let Ok((n, from)) = p.socket.recv_from(&mut buf) else {
+                    continue;
+                };
+                let d = &buf[..n];
+                if from == p.server {
+                    if let Some(c) = client {
+                        let _ = p.socket.send_to(d, c);
+                    }
+                } else {
+                    client = Some(from);
+                    let _ = p.socket.send_to(d, p.server);
+                    let _ = p.socket.send_to(d, p.server);
+                    if d.first() == Some(&23) {
+                        p.recorded.lock().unwrap().push(d.to_vec());
+                    }
+                }
+            }
+        });
+        (port, proxy)
+    }
+
+    fn replay_recorded(&self) -> usize {
+        let recorded = self.recorded.lock().unwrap().clone();
+        for d in &recorded {
+            self.socket.send_to(d, self.server).unwrap();
+        }
+        recorded.len()
+    }
+}
+
+#[test]
+fn replayed_records_are_dropped() {
+    let pki = Pki::new();
+    let (server, srx, port) = echo_server(&pki.server, |_| {});
+    let (proxy_port, proxy) = ReplayProxy::start(SocketAddr::from(([127, 0, 0, 1], port)));
+    let (c, rx) = client(client_config(&pki), proxy_port);
+    assert!(matches!(next(&rx), Event::Connected(_)));
+    for i in 0..20u8 {
+        c.send(&[i; 10]).unwrap();
+        match next(&rx) {
+            Event::Datagram(d, _) => assert_eq!(d, vec![i; 10]),
+            other => panic!("{other:?}"),
+        }
+    }
+    // Every record arrived twice, and the recorded ones come again later: delivered once.
+    assert_eq!(proxy.replay_recorded(), 20);
+    // A last datagram, sent after the replays: its echo means the replays were processed.
+    c.send(b"last").unwrap();
+    match next(&rx) {
+        Event::Datagram(d, _) => assert_eq!(d, b"last"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.stats().messages_in, 21);
+    let delivered = srx
+        .try_iter()
+        .filter(|e| matches!(e, Event::Datagram(..)))
+        .count();
+    assert_eq!(delivered, 21);
+    assert!(rx.try_recv().is_err(), "no extra echo reached the client");
+}
