@@ -523,6 +523,11 @@ ns_result ns_dtls_server_set_bind_address(struct ns_dtls_server *server, const c
 // not fit is refused with -642.
 ns_result ns_dtls_server_set_mtu(struct ns_dtls_server *server, uint32_t bytes);
 
+// SO_RCVBUF / SO_SNDBUF in bytes (0: the system's default).
+ns_result ns_dtls_server_set_buffer_sizes(struct ns_dtls_server *server,
+                                          size_t recv_bytes,
+                                          size_t send_bytes);
+
 // Sessions beyond which new peers are ignored (default 10 000; 0 → -1).
 ns_result ns_dtls_server_set_max_sessions(struct ns_dtls_server *server, size_t count);
 
@@ -613,6 +618,11 @@ ns_result ns_dtls_client_set_tls(struct ns_dtls_client *client,
 
 // Path MTU (256…65 535, default 1 400), as for the server.
 ns_result ns_dtls_client_set_mtu(struct ns_dtls_client *client, uint32_t bytes);
+
+// SO_RCVBUF / SO_SNDBUF in bytes (0: the system's default).
+ns_result ns_dtls_client_set_buffer_sizes(struct ns_dtls_client *client,
+                                          size_t recv_bytes,
+                                          size_t send_bytes);
 
 // The session ends with -621 when nothing was heard for this long (default 0 = never).
 ns_result ns_dtls_client_set_idle_timeout_ms(struct ns_dtls_client *client, uint64_t ms);

@@ -2,7 +2,8 @@
 // optional baseline of plain POSIX sockets (blocking, writev batching) in the same run.
 //
 //   network_system_loadtest <throughput|rtt|connections|connect|slowreader> [options]
-//     --transport tcp|tls|udp|ws|quic   (default tcp; connections: tcp only; ws: throughput and
+//     --transport tcp|tls|udp|dtls|ws|quic   (default tcp; connections: tcp only; dtls: throughput
+//     (datagrams/s one-way, losses) and rtt, beside our plain UDP in the same run; ws: throughput and
 //     rtt, binary messages, baseline = the Python websockets package run by --python PYTHON;
 //     quic: throughput (--connections = streams: 1 = messages on the message stream, more =
 //     raw streams), rtt and connect (handshakes), baseline = the quinn program given by
@@ -17,6 +18,8 @@
 #include <kcenon/network/core/messaging_server.h>
 #include <kcenon/network/core/messaging_udp_client.h>
 #include <kcenon/network/core/messaging_udp_server.h>
+#include <kcenon/network/core/secure_messaging_udp_client.h>
+#include <kcenon/network/core/secure_messaging_udp_server.h>
 #include <kcenon/network/core/messaging_ws_client.h>
 #include <kcenon/network/core/messaging_ws_server.h>
 #include <kcenon/network/core/secure_messaging_client.h>
@@ -358,36 +361,92 @@ double posix_stream(const options& o) {
     return secs;
 }
 
+/// Datagrams counted at a receiver: `on_datagram()` is called by its receive callback.
+struct datagram_counter {
+    std::atomic<std::uint64_t> received{0};
+    std::atomic<std::int64_t> last_ns{0};
+    void on_datagram() {
+        received.fetch_add(1, std::memory_order_relaxed);
+        last_ns.store(clock_type::now().time_since_epoch().count(), std::memory_order_relaxed);
+    }
+    /// Sends o.count datagrams of o.size through `send` (one call per datagram; a full send
+    /// buffer is retried), then waits until all arrived or none did for 200 ms; returns
+    /// {seconds from the first send to the last arrival, datagrams received}.
+    template <typename Send>
+    std::pair<double, std::uint64_t> run(const options& o, const char* what, Send send) {
+        const auto start = clock_type::now();
+        for (std::size_t i = 0; i < o.count;) {
+            VoidResult r = send(std::vector<uint8_t>(o.size, 0x5a));
+            if (r.is_ok()) ++i;
+            else if (r.error().code != error_codes::network_system::send_queue_full) fail(std::string(what) + " send: " + r.error().message);
+        }
+        wait_until([&] {
+            const auto last = clock_type::time_point(clock_type::duration(last_ns.load()));
+            return received.load() >= o.count || (last_ns.load() != 0 && seconds_since(last) > 0.2);
+        });
+        const auto last = clock_type::time_point(clock_type::duration(last_ns.load()));
+        return {std::chrono::duration<double>(last - start).count(), received.load()};
+    }
+};
+
 /// UDP one-way: returns {seconds, received}; datagrams refused at send are retried.
 std::pair<double, std::uint64_t> ours_udp_stream(const options& o) {
     core::udp_options so;
     so.bind_address = "127.0.0.1";
     so.recv_buffer_size = 8u << 20;
     core::messaging_udp_server server("loadtest", so);
-    std::atomic<std::uint64_t> received{0};
-    std::atomic<std::int64_t> last_ns{0};
-    server.set_receive_callback([&](const std::vector<uint8_t>&, const interfaces::i_udp_client::endpoint_info&) {
-        received.fetch_add(1, std::memory_order_relaxed);
-        last_ns.store(clock_type::now().time_since_epoch().count(), std::memory_order_relaxed);
-    });
+    datagram_counter counter;
+    server.set_receive_callback([&](const std::vector<uint8_t>&, const interfaces::i_udp_client::endpoint_info&) { counter.on_datagram(); });
     if (auto r = server.start_server(0); r.is_err()) fail("udp server: " + r.error().message);
     core::udp_options co;
     co.send_buffer_size = 8u << 20;
     core::messaging_udp_client client("loadtest", co);
     if (auto r = client.start_client("127.0.0.1", server.port()); r.is_err()) fail("udp client: " + r.error().message);
-    const auto start = clock_type::now();
-    for (std::size_t i = 0; i < o.count;) {
-        VoidResult r = client.send(std::vector<uint8_t>(o.size, 0x5a));
-        if (r.is_ok()) ++i;
-        else if (r.error().code != error_codes::network_system::send_queue_full) fail("udp send: " + r.error().message);
+    return counter.run(o, "udp", [&](std::vector<uint8_t>&& d) { return client.send(std::move(d)); });
+}
+
+// ---- DTLS: ours beside our plain UDP, in the same run -------------------------------------------
+
+core::dtls_options dtls_settings(const options& o) {
+    core::dtls_options d;
+    d.bind_address = "127.0.0.1";
+    d.ca_file = o.certs + "/ca.pem";
+    d.server_name = "localhost";
+    d.recv_buffer_size = 8u << 20;
+    d.send_buffer_size = 8u << 20;
+    return d;
+}
+
+/// A DTLS server (echoing, or counting into `counter`) and a connected client.
+struct dtls_pair {
+    std::shared_ptr<core::secure_messaging_udp_server> server;
+    std::unique_ptr<core::secure_messaging_udp_client> client;
+    dtls_pair(const options& o, datagram_counter* counter) {
+        server = std::make_shared<core::secure_messaging_udp_server>("loadtest", dtls_settings(o));
+        (void)server->set_certificate_chain_file(o.certs + "/server.pem");
+        (void)server->set_private_key_file(o.certs + "/server.key");
+        core::secure_messaging_udp_server* raw = server.get();
+        server->set_receive_callback([raw, counter](const std::vector<uint8_t>& d, const core::secure_messaging_udp_server::endpoint_info& from) {
+            if (counter) counter->on_datagram();
+            else raw->async_send_to(std::vector<uint8_t>(d), from);
+        });
+        if (auto r = server->start_server(0); r.is_err()) fail("dtls server: " + r.error().message);
+        client = std::make_unique<core::secure_messaging_udp_client>("loadtest", true, dtls_settings(o));
     }
-    // Until everything arrived or nothing arrived for 200 ms.
-    wait_until([&] {
-        const auto last = clock_type::time_point(clock_type::duration(last_ns.load()));
-        return received.load() >= o.count || (last_ns.load() != 0 && seconds_since(last) > 0.2);
-    });
-    const double secs = std::chrono::duration<double>(clock_type::time_point(clock_type::duration(last_ns.load())) - start).count();
-    return {secs, received.load()};
+    void connect() {
+        if (auto r = client->start_client("127.0.0.1", server->port()); r.is_err()) fail("dtls client: " + r.error().message);
+    }
+    ~dtls_pair() {
+        (void)client->stop_client();
+        (void)server->stop_server();
+    }
+};
+
+std::pair<double, std::uint64_t> dtls_stream(const options& o) {
+    datagram_counter counter;
+    dtls_pair p(o, &counter);
+    p.connect();
+    return counter.run(o, "dtls", [&](std::vector<uint8_t>&& d) { return p.client->send_packet(std::move(d)); });
 }
 
 std::pair<double, std::uint64_t> posix_udp_stream(const options& o) {
@@ -571,6 +630,13 @@ std::vector<double> ours_rtt(const options& o) {
             if (i >= 100) samples.push_back(seconds_since(t) * 1e6);
         }
     };
+    if (o.transport == "dtls") {
+        dtls_pair p(o, nullptr);
+        p.client->set_receive_callback([&](const std::vector<uint8_t>& d) { echoed.fetch_add(d.size(), std::memory_order_release); });
+        p.connect();
+        measure([&] { return p.client->send_packet(std::vector<uint8_t>(msg)).is_ok(); });
+        return samples;
+    }
     if (o.transport == "udp") {
         core::udp_options so;
         so.bind_address = "127.0.0.1";
@@ -657,6 +723,37 @@ std::vector<double> posix_rtt(const options& o) {
     echo.join();
     ::close(listener);
     return samples;
+}
+
+/// DTLS beside our plain UDP (same API shape, same run): one-way datagrams/s with losses, or
+/// the echo round trip.
+std::vector<metric> dtls_workload(const options& o) {
+    options udp = o;
+    udp.transport = "udp";
+    std::vector<metric> out;
+    if (o.workload == "throughput") {
+        std::vector<double> ours, base;
+        std::uint64_t lost = 0, base_lost = 0;
+        for (int r = 0; r < o.runs; ++r) {
+            auto [secs, got] = dtls_stream(o);
+            ours.push_back(static_cast<double>(got) / secs);
+            lost += o.count - std::min<std::uint64_t>(got, o.count);
+            auto [usecs, ugot] = ours_udp_stream(udp);
+            base.push_back(static_cast<double>(ugot) / usecs);
+            base_lost += o.count - std::min<std::uint64_t>(ugot, o.count);
+        }
+        out.push_back({"datagrams/s received (vs our UDP)", "dgram/s", median(ours), median(base)});
+        out.push_back({"datagrams lost (all runs)", "dgram", static_cast<double>(lost), static_cast<double>(base_lost), false});
+        return out;
+    }
+    if (o.workload != "rtt") fail("dtls: throughput or rtt");
+    auto ours = ours_rtt(o);
+    auto base = ours_rtt(udp);
+    std::sort(ours.begin(), ours.end());
+    std::sort(base.begin(), base.end());
+    for (auto [name, p] : std::vector<std::pair<std::string, double>>{{"p50", 0.50}, {"p99", 0.99}, {"p99.9", 0.999}})
+        out.push_back({"round trip " + name + " (vs our UDP)", "us", percentile(ours, p), percentile(base, p), false});
+    return out;
 }
 
 std::vector<metric> rtt(const options& o) {
@@ -1087,7 +1184,7 @@ std::string describe(const options& o) {
     std::ostringstream s;
     s << o.workload << " " << o.transport;
     if (o.workload != "connections") s << " " << o.size << " B";
-    if (o.transport != "udp" && o.transport != "ws" && o.transport != "quic" && o.workload == "throughput")
+    if (o.transport != "udp" && o.transport != "dtls" && o.transport != "ws" && o.transport != "quic" && o.workload == "throughput")
         s << (o.framed ? " framed" : " raw") << " api=" << o.api;
     s << " x" << o.count;
     if (o.connections > 1)
@@ -1106,7 +1203,7 @@ std::string number(double v) {
 
 void report(const options& o, const std::vector<metric>& metrics) {
     std::printf("%s%s\n", describe(o).c_str(), o.runs > 1 ? (" (median of " + std::to_string(o.runs) + " runs)").c_str() : "");
-    const char* base = o.transport == "ws" ? "py websockets" : o.transport == "quic" ? "quinn" : "baseline";
+    const char* base = o.transport == "ws" ? "py websockets" : o.transport == "quic" ? "quinn" : o.transport == "dtls" ? "our UDP" : "baseline";
     std::printf("  %-38s %14s %14s %8s\n", "metric", "ours", base, "ratio");
     for (const auto& m : metrics) {
         std::string ratio = "-";
@@ -1135,7 +1232,7 @@ void report(const options& o, const std::vector<metric>& metrics) {
 
 options parse(int argc, char** argv) {
     options o;
-    if (argc < 2) fail("usage: network_system_loadtest <throughput|rtt|connections|connect|slowreader> [--transport tcp|tls|udp|ws|quic] "
+    if (argc < 2) fail("usage: network_system_loadtest <throughput|rtt|connections|connect|slowreader> [--transport tcp|tls|udp|dtls|ws|quic] "
                        "[--size B] [--count N] [--connections C] [--framing framed|raw] [--api packet|batch] [--runs K] [--baseline] [--json FILE] [--certs DIR] [--python PYTHON] [--quinn PATH]");
     o.workload = argv[1];
     for (int i = 2; i < argc; ++i) {
@@ -1161,11 +1258,12 @@ options parse(int argc, char** argv) {
     const std::map<std::string, std::size_t> counts{
         {"throughput", 1000000}, {"rtt", 20000}, {"connections", 10000}, {"connect", 2000}, {"slowreader", 100000}};
     if (!counts.count(o.workload)) fail("unknown workload " + o.workload);
-    if (o.transport != "tcp" && o.transport != "tls" && o.transport != "udp" && o.transport != "ws" && o.transport != "quic")
+    if (o.transport != "tcp" && o.transport != "tls" && o.transport != "udp" && o.transport != "ws" && o.transport != "quic" &&
+        o.transport != "dtls")
         fail("unknown transport " + o.transport);
     if (o.transport == "ws" && o.workload != "throughput" && o.workload != "rtt") fail("ws: throughput or rtt");
     if (o.api != "packet" && o.api != "batch") fail("unknown api " + o.api + " (packet or batch)");
-    if ((o.transport == "tls" || o.transport == "quic") && o.certs.empty())
+    if ((o.transport == "tls" || o.transport == "quic" || o.transport == "dtls") && o.certs.empty())
         fail("--transport " + o.transport + " needs --certs DIR (ca.pem, server.pem, server.key)");
     if (o.count == 0) o.count = counts.at(o.workload);
     if (o.size == 0) o.size = 64;
@@ -1180,6 +1278,7 @@ int main(int argc, char** argv) {
     raise_fd_limit();
     std::vector<metric> m;
     if (o.transport == "quic") m = quic_workload(o);
+    else if (o.transport == "dtls") m = dtls_workload(o);
     else if (o.workload == "throughput") m = throughput(o);
     else if (o.workload == "rtt") m = rtt(o);
     else if (o.workload == "connections") m = connections(o);

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use super::common::{ip_text, ns_stats, port_of, positive, write_stats};
 use super::tls::{ns_tls_client_config, ns_tls_server_config};
-use super::udp::ns_udp_receive_fn;
+use super::udp::{ns_udp_receive_fn, optional_size};
 use super::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string, UserData};
 use crate::dtls::{DtlsClient, DtlsHandlers, DtlsServer};
 use crate::error::{Error, ErrorCode, Result};
-use crate::udp::UdpServer;
+use crate::udp::{UdpConfig, UdpServer};
 
 /// A DTLS server. Create with `ns_dtls_server_new`, release with `ns_dtls_server_free`.
 pub struct ns_dtls_server(DtlsServer);
@@ -41,11 +41,15 @@ pub type ns_dtls_error_fn = Option<
 
 trait DtlsObject {
     fn set_handlers(&self, f: impl FnOnce(&mut DtlsHandlers));
+    fn configure_udp(&self, f: impl FnOnce(&mut UdpConfig)) -> Result<()>;
 }
 
 impl DtlsObject for ns_dtls_server {
     fn set_handlers(&self, f: impl FnOnce(&mut DtlsHandlers)) {
         self.0.set_handlers(f)
+    }
+    fn configure_udp(&self, f: impl FnOnce(&mut UdpConfig)) -> Result<()> {
+        self.0.configure(|c| f(&mut c.udp))
     }
 }
 
@@ -53,6 +57,18 @@ impl DtlsObject for ns_dtls_client {
     fn set_handlers(&self, f: impl FnOnce(&mut DtlsHandlers)) {
         self.0.set_handlers(f)
     }
+    fn configure_udp(&self, f: impl FnOnce(&mut UdpConfig)) -> Result<()> {
+        self.0.configure(|c| f(&mut c.udp))
+    }
+}
+
+fn set_buffers<T: DtlsObject>(p: *const T, recv_bytes: usize, send_bytes: usize) -> ns_result {
+    guard(|| {
+        handle(p, "handle")?.configure_udp(|u| {
+            u.recv_buffer_size = optional_size(recv_bytes);
+            u.send_buffer_size = optional_size(send_bytes);
+        })
+    })
 }
 
 fn set_receive<T: DtlsObject>(
@@ -216,6 +232,16 @@ pub unsafe extern "C" fn ns_dtls_server_set_mtu(
         let bytes = mtu(bytes)?;
         handle(server, "server")?.0.configure(|c| c.mtu = bytes)
     })
+}
+
+/// SO_RCVBUF / SO_SNDBUF in bytes (0: the system's default).
+#[no_mangle]
+pub unsafe extern "C" fn ns_dtls_server_set_buffer_sizes(
+    server: *mut ns_dtls_server,
+    recv_bytes: usize,
+    send_bytes: usize,
+) -> ns_result {
+    set_buffers(server, recv_bytes, send_bytes)
 }
 
 /// Sessions beyond which new peers are ignored (default 10 000; 0 → -1).
@@ -434,6 +460,16 @@ pub unsafe extern "C" fn ns_dtls_client_set_mtu(
         let bytes = mtu(bytes)?;
         handle(client, "client")?.0.configure(|c| c.mtu = bytes)
     })
+}
+
+/// SO_RCVBUF / SO_SNDBUF in bytes (0: the system's default).
+#[no_mangle]
+pub unsafe extern "C" fn ns_dtls_client_set_buffer_sizes(
+    client: *mut ns_dtls_client,
+    recv_bytes: usize,
+    send_bytes: usize,
+) -> ns_result {
+    set_buffers(client, recv_bytes, send_bytes)
 }
 
 /// The session ends with -621 when nothing was heard for this long (default 0 = never).

@@ -156,7 +156,7 @@ fn set_multicast<T: UdpObject>(
     })
 }
 
-fn optional_size(n: usize) -> Option<usize> {
+pub(crate) fn optional_size(n: usize) -> Option<usize> {
     (n > 0).then_some(n)
 }
 

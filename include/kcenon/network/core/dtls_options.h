@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -16,6 +17,8 @@ struct dtls_options {
     std::string bind_address;                 ///< server default "0.0.0.0"; client: any of the target's family
     uint32_t mtu = 1400;                      ///< path MTU: a send whose record would not fit is refused (-642)
     std::chrono::milliseconds idle_timeout{}; ///< session ends (-621) after this long unheard; 0 = the default
+    std::size_t recv_buffer_size = 0;         ///< SO_RCVBUF bytes (0 = system default)
+    std::size_t send_buffer_size = 0;         ///< SO_SNDBUF bytes
     std::string ca_file;                      ///< client: trusted CA (PEM) besides the system roots
     std::string server_name;                  ///< client: name verified instead of the host given to start
 };

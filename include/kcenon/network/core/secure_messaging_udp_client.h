@@ -49,6 +49,7 @@ public:
         if (r == NS_OK) r = ns_dtls_client_set_tls(handle_, tls);
         ns_tls_client_config_free(tls);
         if (r == NS_OK) r = ns_dtls_client_set_mtu(handle_, options_.mtu);
+        if (r == NS_OK) r = ns_dtls_client_set_buffer_sizes(handle_, options_.recv_buffer_size, options_.send_buffer_size);
         if (r == NS_OK && options_.idle_timeout.count() > 0)
             r = ns_dtls_client_set_idle_timeout_ms(handle_, static_cast<uint64_t>(options_.idle_timeout.count()));
         const std::string h(host);

@@ -50,6 +50,7 @@ public:
         ns_tls_server_config_free(tls);
         if (r == NS_OK && !options_.bind_address.empty()) r = ns_dtls_server_set_bind_address(handle_, options_.bind_address.c_str());
         if (r == NS_OK) r = ns_dtls_server_set_mtu(handle_, options_.mtu);
+        if (r == NS_OK) r = ns_dtls_server_set_buffer_sizes(handle_, options_.recv_buffer_size, options_.send_buffer_size);
         if (r == NS_OK && options_.idle_timeout.count() > 0)
             r = ns_dtls_server_set_idle_timeout_ms(handle_, static_cast<uint64_t>(options_.idle_timeout.count()));
         if (r == NS_OK) r = ns_dtls_server_start(handle_, port);
