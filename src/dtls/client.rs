@@ -11,7 +11,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::watch;
 
 use super::session::{ssl_error, Session};
-use super::{send_datagrams, DtlsClientConfig, DtlsHandlers, RECORD_MAX, TICK};
+use super::{send_datagrams, DtlsClientConfig, DtlsHandlers, TICK};
 use crate::conn::client::{self, tell, wait_first, First};
 use crate::conn::{addr, lock, Counters, Endpoint, Stats};
 use crate::error::{Error, ErrorCode, Result};
@@ -265,7 +265,7 @@ impl Inner {
                 _ = tokio::time::sleep(wait) => session.on_timeout()?,
                 r = socket.recv(&mut buf) => {
                     let n = r.map_err(|e| recv_error(&e, peer))?;
-                    let fed = session.feed(buf[..n].to_vec(), RECORD_MAX)?;
+                    let fed = session.feed(buf[..n].to_vec())?;
                     done = fed.connected;
                 }
             }
@@ -332,7 +332,7 @@ impl Inner {
                     heard = Instant::now();
                     let (fed, out) = {
                         let mut s = lock(&link.session);
-                        let fed = s.feed(buf[..n].to_vec(), RECORD_MAX);
+                        let fed = s.feed(buf[..n].to_vec());
                         (fed, s.take_output().collect::<Vec<_>>())
                     };
                     let _ = send_datagrams(&link.socket, &out, None);

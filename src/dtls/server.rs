@@ -15,12 +15,14 @@ use tokio::sync::watch;
 
 use super::session::Session;
 use super::{
-    new_cookies, peer_index, send_datagrams, server_context, DtlsHandlers, DtlsServerConfig,
-    RECORD_MAX, TICK,
+    new_cookies, peer_index, send_datagrams, server_context, DtlsHandlers, DtlsServerConfig, TICK,
 };
 use crate::conn::{addr, lock, Counters, Endpoint, Stats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::runtime;
+
+/// Datagrams read per wake-up of the receive loop beyond the first.
+const DRAIN_BATCH: usize = 63;
 
 /// DTLS content type of handshake records: the only kind a new peer may start with.
 const HANDSHAKE: u8 = 22;
@@ -253,6 +255,15 @@ impl Inner {
                     if let Ok((n, from)) = r {
                         self.datagram(socket, ctx, config, from, &buf[..n]);
                     }
+                    // What else is waiting, without a wake-up per datagram (up to a batch,
+                    // so that timers and the stop signal are still seen).
+                    for _ in 0..DRAIN_BATCH {
+                        match socket.try_recv_from(&mut buf) {
+                            Ok((n, from)) => self.datagram(socket, ctx, config, from, &buf[..n]),
+                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                            Err(_) => {}
+                        }
+                    }
                 }
                 _ = tick.tick() => self.sweep(socket, config),
             }
@@ -347,7 +358,7 @@ impl Inner {
         let (result, out) = {
             let mut s = lock(&peer.session);
             let was = s.established;
-            let r = s.feed(data.to_vec(), RECORD_MAX).map(|fed| (was, fed));
+            let r = s.feed(data.to_vec()).map(|fed| (was, fed));
             (r, s.take_output().collect::<Vec<_>>())
         };
         let _ = self.send(socket, &out, from);

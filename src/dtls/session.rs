@@ -56,6 +56,8 @@ pub(crate) struct Fed {
 /// An association; `established` once its handshake completed.
 pub(crate) struct Session {
     stream: SslStream<Pipe>,
+    /// Where records are decrypted into (one record's plaintext at most), reused.
+    plain: Vec<u8>,
     pub established: bool,
 }
 
@@ -70,6 +72,7 @@ impl Session {
         let stream = SslStream::new(ssl, pipe).map_err(ssl_error)?;
         Ok(Session {
             stream,
+            plain: vec![0u8; super::RECORD_MAX],
             established: false,
         })
     }
@@ -93,7 +96,7 @@ impl Session {
 
     /// Feeds one received datagram: advances the handshake or decrypts application data.
     /// Records that fail authentication, replays and stray datagrams are dropped by OpenSSL.
-    pub fn feed(&mut self, datagram: Vec<u8>, max: usize) -> Result<Fed> {
+    pub fn feed(&mut self, datagram: Vec<u8>) -> Result<Fed> {
         self.stream.get_mut().inbox.push_back(datagram);
         let mut fed = Fed::default();
         if !self.established {
@@ -102,10 +105,9 @@ impl Session {
                 return Ok(fed);
             }
         }
-        let mut buf = vec![0u8; max];
         loop {
-            match self.stream.ssl_read(&mut buf) {
-                Ok(n) => fed.data.push(buf[..n].to_vec()),
+            match self.stream.ssl_read(&mut self.plain) {
+                Ok(n) => fed.data.push(self.plain[..n].to_vec()),
                 Err(e) if e.code() == SslCode::WANT_READ => return Ok(fed),
                 Err(e) if e.code() == SslCode::ZERO_RETURN => {
                     fed.closed = true;
