@@ -195,6 +195,13 @@ fn oversized_send_is_642_and_the_session_keeps_working() {
     assert!(matches!(next(&rx), Event::Connected(_)));
     let err = c.send(&vec![7u8; 1400]).unwrap_err();
     assert_eq!(err.code(), ErrorCode::MessageTooLarge, "{err}");
+    // The largest payload one AES-GCM record carries within a 1 400-byte MTU.
+    assert_eq!(
+        c.send(&vec![7u8; 1364]).unwrap_err().code(),
+        ErrorCode::MessageTooLarge
+    );
+    c.send(&vec![7u8; 1363]).unwrap();
+    assert!(matches!(next(&rx), Event::Datagram(d, _) if d.len() == 1363));
     c.send(b"after").unwrap();
     assert!(matches!(next(&rx), Event::Datagram(d, _) if d == b"after"));
 }
