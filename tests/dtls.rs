@@ -277,24 +277,7 @@ fn idle_peer_expires_with_621_and_others_are_unaffected() {
 fn openssl_s_server_dtls_accepts_our_client() {
     let pki = Pki::new();
     let files = Files::new(&pki);
-    let mut server = OpenSsl::spawn(&[
-        "s_server",
-        "-dtls1_2",
-        "-accept",
-        "127.0.0.1:0",
-        "-naccept",
-        "1",
-        "-cert",
-        &files.path("server.pem"),
-        "-key",
-        &files.path("server.key"),
-    ]);
-    let accept = server.expect_line("ACCEPT 127.0.0.1:");
-    let port: u16 = accept
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim().parse().ok())
-        .expect("port");
+    let (mut server, port) = OpenSsl::s_server(&files, &["-dtls1_2"]);
     let (c, rx) = client(client_config(&pki), port);
     assert!(matches!(next(&rx), Event::Connected(_)));
     c.send(b"hello-from-network_system\n").unwrap();

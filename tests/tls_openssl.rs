@@ -20,23 +20,7 @@ use openssl_peer::{Files, OpenSsl, WAIT};
 fn openssl_s_server_accepts_our_client() {
     let pki = Pki::new();
     let files = Files::new(&pki);
-    let mut server = OpenSsl::spawn(&[
-        "s_server",
-        "-accept",
-        "127.0.0.1:0",
-        "-naccept",
-        "1",
-        "-cert",
-        &files.path("server.pem"),
-        "-key",
-        &files.path("server.key"),
-    ]);
-    let accept = server.expect_line("ACCEPT 127.0.0.1:");
-    let port: u16 = accept
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim().parse().ok())
-        .expect("port");
+    let (mut server, port) = OpenSsl::s_server(&files, &[]);
 
     let client = TcpClient::new(ClientConfig {
         tls: Some(ClientTlsConfig {

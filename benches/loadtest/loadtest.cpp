@@ -583,25 +583,34 @@ double python_stream(const options& o) {
     return v[0];
 }
 
+/// One-way datagram streams, o.runs times each, ours and (when `base` is given) the baseline
+/// alternately: the median rate received and the datagrams lost over all runs.
+template <typename Ours, typename Base>
+std::vector<metric> datagram_rows(const options& o, const std::string& name, Ours ours_stream, Base base_stream) {
+    std::vector<double> ours, base;
+    std::uint64_t lost = 0, base_lost = 0;
+    for (int r = 0; r < o.runs; ++r) {
+        auto [secs, got] = ours_stream();
+        ours.push_back(static_cast<double>(got) / secs);
+        lost += o.count - std::min<std::uint64_t>(got, o.count);
+        if (base_stream) {
+            auto [bsecs, bgot] = base_stream();
+            base.push_back(static_cast<double>(bgot) / bsecs);
+            base_lost += o.count - std::min<std::uint64_t>(bgot, o.count);
+        }
+    }
+    const bool b = !base.empty();
+    return {{name, "dgram/s", median(ours), b ? median(base) : -1},
+            {"datagrams lost (all runs)", "dgram", static_cast<double>(lost), b ? static_cast<double>(base_lost) : -1, false}};
+}
+
+using stream_fn = std::function<std::pair<double, std::uint64_t>()>;
+
 std::vector<metric> throughput(const options& o) {
     std::vector<metric> out;
-    if (o.transport == "udp") {
-        std::vector<double> ours, base;
-        std::uint64_t lost = 0, base_lost = 0;
-        for (int r = 0; r < o.runs; ++r) {
-            auto [secs, got] = ours_udp_stream(o);
-            ours.push_back(static_cast<double>(got) / secs);
-            lost += o.count - std::min<std::uint64_t>(got, o.count);
-            if (o.baseline) {
-                auto [bsecs, bgot] = posix_udp_stream(o);
-                base.push_back(static_cast<double>(bgot) / bsecs);
-                base_lost += o.count - std::min<std::uint64_t>(bgot, o.count);
-            }
-        }
-        out.push_back({"datagrams/s received", "dgram/s", median(ours), o.baseline ? median(base) : -1});
-        out.push_back({"datagrams lost (all runs)", "dgram", static_cast<double>(lost), o.baseline ? static_cast<double>(base_lost) : -1, false});
-        return out;
-    }
+    if (o.transport == "udp")
+        return datagram_rows(o, "datagrams/s received", [&] { return ours_udp_stream(o); },
+                             o.baseline ? stream_fn([&] { return posix_udp_stream(o); }) : stream_fn());
     std::vector<double> ours, base;
     for (int r = 0; r < o.runs; ++r) {
         const bool ws = o.transport == "ws";
@@ -731,21 +740,9 @@ std::vector<metric> dtls_workload(const options& o) {
     options udp = o;
     udp.transport = "udp";
     std::vector<metric> out;
-    if (o.workload == "throughput") {
-        std::vector<double> ours, base;
-        std::uint64_t lost = 0, base_lost = 0;
-        for (int r = 0; r < o.runs; ++r) {
-            auto [secs, got] = dtls_stream(o);
-            ours.push_back(static_cast<double>(got) / secs);
-            lost += o.count - std::min<std::uint64_t>(got, o.count);
-            auto [usecs, ugot] = ours_udp_stream(udp);
-            base.push_back(static_cast<double>(ugot) / usecs);
-            base_lost += o.count - std::min<std::uint64_t>(ugot, o.count);
-        }
-        out.push_back({"datagrams/s received (vs our UDP)", "dgram/s", median(ours), median(base)});
-        out.push_back({"datagrams lost (all runs)", "dgram", static_cast<double>(lost), static_cast<double>(base_lost), false});
-        return out;
-    }
+    if (o.workload == "throughput")
+        return datagram_rows(o, "datagrams/s received (vs our UDP)", [&] { return dtls_stream(o); },
+                             stream_fn([&] { return ours_udp_stream(udp); }));
     if (o.workload != "rtt") fail("dtls: throughput or rtt");
     auto ours = ours_rtt(o);
     auto base = ours_rtt(udp);

@@ -44,6 +44,32 @@ impl OpenSsl {
         }
     }
 
+    /// `openssl s_server` on 127.0.0.1 with the test server certificate, for one connection,
+    /// with `extra` arguments (e.g. "-dtls1_2"); returns it and the port it accepts on.
+    pub fn s_server(files: &Files, extra: &[&str]) -> (OpenSsl, u16) {
+        let (cert, key) = (files.path("server.pem"), files.path("server.key"));
+        let mut args = vec!["s_server"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&[
+            "-accept",
+            "127.0.0.1:0",
+            "-naccept",
+            "1",
+            "-cert",
+            &cert,
+            "-key",
+            &key,
+        ]);
+        let server = OpenSsl::spawn(&args);
+        let accept = server.expect_line("ACCEPT 127.0.0.1:");
+        let port = accept
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.trim().parse().ok())
+            .expect("port");
+        (server, port)
+    }
+
     /// Waits for a line containing `needle`; returns that line.
     pub fn expect_line(&self, needle: &str) -> String {
         let deadline = Instant::now() + WAIT;
