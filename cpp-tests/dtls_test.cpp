@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <random>
@@ -189,6 +190,118 @@ TEST(Dtls, SilentPeerExpiresWith621OthersUnaffected) {
     const auto before = busy.got.get().size();
     ASSERT_TRUE(busy.client->send_packet(std::vector<uint8_t>{'a'}).is_ok());
     ASSERT_TRUE(busy.got.wait([&](const auto& v) { return v.size() == before + 1; }));
+}
+
+/// A UDP socket on 127.0.0.1 with a receive timeout, for the tests' raw datagrams.
+struct raw_udp {
+    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    raw_udp() {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        timeval tv{5, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+    ~raw_udp() { ::close(fd); }
+    uint16_t port() const {
+        sockaddr_in a{};
+        socklen_t len = sizeof a;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        return ntohs(a.sin_port);
+    }
+    static sockaddr_in to(uint16_t port) {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        return a;
+    }
+    void send_to(const test::bytes& d, uint16_t port) const {
+        auto a = to(port);
+        ::sendto(fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    }
+    /// One datagram and the port it came from (empty on timeout).
+    std::pair<test::bytes, uint16_t> recv() const {
+        test::bytes buf(65536);
+        sockaddr_in from{};
+        socklen_t len = sizeof from;
+        const ssize_t n = ::recvfrom(fd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+        buf.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+        return {buf, ntohs(from.sin_port)};
+    }
+};
+
+TEST(Dtls, ClientHelloWithoutTheCookieLeavesNoStateOnTheServer) {
+    echo_server s;
+    // A genuine ClientHello, captured from our client aimed at a socket that never answers.
+    raw_udp trap;
+    auto probe = std::make_shared<client_t>("probe", true, loopback());
+    std::thread starter([&] { (void)probe->start_client("127.0.0.1", trap.port()); });
+    auto [hello, probe_port] = trap.recv();
+    (void)probe_port;
+    ASSERT_FALSE(hello.empty());
+    ASSERT_EQ(hello[0], 22);  // a handshake record
+    (void)probe->stop_client();
+    starter.join();
+    // Sent from a source that never returns the cookie: a HelloVerifyRequest, and nothing kept.
+    raw_udp spoofed;
+    for (int i = 0; i < 20; ++i) spoofed.send_to(hello, s.server->port());
+    auto [reply, from] = spoofed.recv();
+    ASSERT_GT(reply.size(), 13u);
+    EXPECT_EQ(from, s.server->port());
+    EXPECT_EQ(reply[0], 22);
+    EXPECT_EQ(reply[13], 3);  // HelloVerifyRequest
+    EXPECT_EQ(s.server->session_count(), 0u);
+    EXPECT_EQ(s.connected.get(), 0u);
+    // Real clients are served meanwhile.
+    recording_client c;
+    ASSERT_TRUE(c.start(s.server->port()).is_ok());
+    ASSERT_TRUE(c.client->send_packet(std::vector<uint8_t>{'o', 'k'}).is_ok());
+    ASSERT_TRUE(c.got.wait([](const auto& v) { return v.size() == 1; }));
+    EXPECT_EQ(s.server->session_count(), 1u);
+}
+
+TEST(Dtls, ReplayedRecordsAreDroppedOthersDelivered) {
+    echo_server s;
+    // A proxy between the client and the server that sends every client datagram twice and
+    // keeps the application-data records (content type 23) to replay later.
+    raw_udp proxy;
+    std::atomic<bool> done{false};
+    std::atomic<uint16_t> client_port{0};
+    test::watched<std::vector<test::bytes>> recorded;
+    std::thread forward([&] {
+        while (!done) {
+            auto [d, from] = proxy.recv();
+            if (d.empty()) continue;
+            if (from == s.server->port()) {
+                if (client_port) proxy.send_to(d, client_port);
+            } else {
+                client_port = from;
+                proxy.send_to(d, s.server->port());
+                proxy.send_to(d, s.server->port());
+                if (d[0] == 23) recorded.update([&](auto& v) { v.push_back(d); });
+            }
+        }
+    });
+    {
+        recording_client c;
+        ASSERT_TRUE(c.start(proxy.port()).is_ok());
+        for (uint8_t i = 0; i < 20; ++i) {
+            ASSERT_TRUE(c.client->send_packet(test::bytes(10, i)).is_ok());
+            ASSERT_TRUE(c.got.wait([&](const auto& v) { return v.size() == static_cast<std::size_t>(i) + 1; }));
+        }
+        // The recorded records once more, then one last datagram behind them.
+        ASSERT_TRUE(recorded.wait([](const auto& v) { return v.size() == 20; }));
+        for (const auto& d : recorded.get()) proxy.send_to(d, s.server->port());
+        ASSERT_TRUE(c.client->send_packet(test::bytes{'e', 'n', 'd'}).is_ok());
+        ASSERT_TRUE(c.got.wait([](const auto& v) { return v.size() == 21; }));
+        EXPECT_EQ(c.got.get().back(), (test::bytes{'e', 'n', 'd'}));
+        EXPECT_EQ(s.server->stats().messages_in, 21u);  // 40 duplicates and 20 replays dropped
+    }
+    done = true;
+    proxy.send_to(test::bytes{0}, proxy.port());  // wakes the forwarder
+    forward.join();
 }
 
 TEST(Dtls, ClientStopSendsCloseNotifyTheServerSeesTheDisconnect) {
