@@ -405,3 +405,62 @@ fn replayed_records_are_dropped() {
     assert_eq!(delivered, 21);
     assert!(rx.try_recv().is_err(), "no extra echo reached the client");
 }
+
+#[test]
+fn silent_server_is_a_handshake_timeout_602() {
+    let pki = Pki::new();
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut config = client_config(&pki);
+    config.tls.handshake_timeout = Duration::from_millis(300);
+    let c = DtlsClient::new(config);
+    let err = c
+        .start_wait("localhost", silent.local_addr().unwrap().port())
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ConnectionTimeout, "{err}");
+    assert!(!c.is_running());
+    // Its ClientHello did arrive (and nothing answered it).
+    let mut buf = [0u8; 2048];
+    silent
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    assert!(silent.recv(&mut buf).is_ok_and(|n| n > 13 && buf[0] == 22));
+}
+
+#[test]
+fn sessions_beyond_the_limit_are_refused_others_unaffected() {
+    let pki = Pki::new();
+    let (server, _srx, port) = echo_server(&pki.server, |c| c.max_sessions = 1);
+    let (first, frx) = client(client_config(&pki), port);
+    assert!(matches!(next(&frx), Event::Connected(_)));
+    let mut config = client_config(&pki);
+    config.tls.handshake_timeout = Duration::from_millis(300);
+    let second = DtlsClient::new(config);
+    let err = second.start_wait("localhost", port).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ConnectionTimeout, "{err}");
+    assert_eq!(server.session_count(), 1);
+    assert!(server.stats().dropped >= 1);
+    first.send(b"still one").unwrap();
+    assert!(matches!(next(&frx), Event::Datagram(d, _) if d == b"still one"));
+}
+
+#[test]
+fn pinned_certificate_is_accepted_and_another_refused_606() {
+    let pki = Pki::new();
+    let (_server, _srx, port) = echo_server(&pki.server, |_| {});
+    let der = openssl::x509::X509::from_pem(pki.server.cert.as_bytes())
+        .and_then(|c| c.to_der())
+        .unwrap();
+    let pin = network_system::tls::certificate_sha256(&der);
+    let mut good = client_config(&pki);
+    good.tls.pins = vec![pin];
+    let (c, rx) = client(good, port);
+    assert!(matches!(next(&rx), Event::Connected(_)));
+    let mut bad = client_config(&pki);
+    bad.tls.pins = vec![[0u8; 32]];
+    let err = DtlsClient::new(bad)
+        .start_wait("localhost", port)
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::CertificateError, "{err}");
+    c.send(b"pinned").unwrap();
+    assert!(matches!(next(&rx), Event::Datagram(d, _) if d == b"pinned"));
+}
