@@ -1,7 +1,15 @@
 // Every public header, and every public class and Result combinator instantiated: ctest compiles
 // this at -O3 with -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror as C++17 and C++20 with
 // g++ and clang++ (what a strict consumer's build does). Nothing here runs.
+#include <kcenon/network/core/connection_pool.h>
 #include <kcenon/network/core/messaging_client.h>
+#include <kcenon/network/facade/http_facade.h>
+#include <kcenon/network/facade/quic_facade.h>
+#include <kcenon/network/facade/tcp_facade.h>
+#include <kcenon/network/facade/udp_facade.h>
+#include <kcenon/network/facade/websocket_facade.h>
+#include <kcenon/network/interfaces/interfaces.h>
+#include <kcenon/network/internal/core/connection_pool.h>
 #include <kcenon/network/core/messaging_server.h>
 #include <kcenon/network/core/messaging_udp_client.h>
 #include <kcenon/network/core/messaging_udp_server.h>
@@ -199,5 +207,16 @@ int all_headers_compile(const std::string& text) {
     core::quic_connection_stats qstats = qc->stats();
     sum += static_cast<int>(qs->session_count() + qstats.cwnd + stream.unwrap_or(0) + qs->port() + qsc.max_connections);
     sum += qi->is_connected() || qc->alpn_protocol().has_value() || qc->close_code().has_value() ? 1 : 0;
+    // The protocol-agnostic layer: every facade, an observer, a pool.
+    facade::tcp_facade::server_config tcp_config;
+    tcp_config.port = 1;
+    auto facades = {facade::tcp_facade{}.create_server(tcp_config), facade::udp_facade{}.create_server({}),
+                    facade::websocket_facade{}.create_server({}), facade::http_facade{}.create_server({}),
+                    facade::quic_facade{}.create_server({})};
+    for (const auto& f : facades) sum += f.is_ok() ? static_cast<int>(f.value()->connection_count()) : f.error().code;
+    auto ws_client = facade::websocket_facade{}.create_client({});
+    if (ws_client.is_ok()) ws_client.value()->set_observer(std::make_shared<interfaces::null_connection_observer>());
+    core::connection_pool pool("127.0.0.1", 1, 1);
+    sum += static_cast<int>(pool.pool_size() + pool.active_count());
     return sum;
 }

@@ -795,6 +795,56 @@ static void test_dtls(void) {
     ns_dtls_server_free(server);
 }
 
+/* The connection pool: lends connected clients, refuses strangers, times out when all are lent. */
+static void test_pool(void) {
+    ns_tcp_pool *pool = NULL;
+    CHECK(ns_tcp_pool_new("127.0.0.1", 1, 0, 1000, NULL, &pool) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ns_last_error_message(), "pool_size") != NULL);
+    CHECK(ns_tcp_pool_new("", 1, 1, 1000, NULL, &pool) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_pool_new("127.0.0.1", 1, 1, 1000, NULL, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_tcp_pool_initialize(NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(pool == NULL);
+
+    shared s;
+    shared_init(&s);
+    uint16_t port = 0;
+    ns_tcp_server *server = ns_tcp_server_new();
+    CHECK(ns_tcp_server_set_bind_address(server, "127.0.0.1") == NS_OK);
+    CHECK(ns_tcp_server_set_framing(server, NS_FRAMING_LENGTH_PREFIXED) == NS_OK);
+    CHECK(ns_tcp_server_set_receive_callback(server, server_receive, &s, NULL) == NS_OK);
+    CHECK(ns_tcp_server_start(server, 0) == NS_OK);
+    CHECK(ns_tcp_server_port(server, &port) == NS_OK);
+    ns_tcp_client *options = ns_tcp_client_new();
+    CHECK(ns_tcp_client_set_framing(options, NS_FRAMING_LENGTH_PREFIXED) == NS_OK);
+    CHECK(ns_tcp_pool_new("127.0.0.1", port, 1, 100, options, &pool) == NS_OK);
+    ns_tcp_client_free(options); /* the pool copied its options */
+
+    ns_tcp_client *lent = NULL;
+    CHECK(ns_tcp_pool_acquire(pool, &lent) == NS_ERR_NOT_INITIALIZED);
+    CHECK(ns_tcp_pool_initialize(pool) == NS_OK);
+    CHECK(ns_tcp_pool_size(pool) == 1);
+    CHECK(ns_tcp_pool_acquire(pool, &lent) == NS_OK && lent != NULL);
+    CHECK(ns_tcp_pool_active_count(pool) == 1);
+    CHECK(ns_tcp_pool_owns(pool, lent));
+    CHECK(ns_tcp_client_set_receive_callback(lent, client_receive, &s, NULL) == NS_OK);
+    CHECK(ns_tcp_client_send(lent, (const uint8_t *)"pooled", 6) == NS_OK);
+    CHECK(wait_at_least(&s, &s.messages, 1));
+    CHECK(s.last_len == 6 && memcmp(s.last, "pooled", 6) == 0); /* one framed message back */
+
+    ns_tcp_client *other = NULL;
+    CHECK(ns_tcp_pool_acquire(pool, &other) == NS_ERR_CONNECTION_TIMEOUT); /* all lent, after 100 ms */
+    ns_tcp_client *stranger = ns_tcp_client_new();
+    CHECK(!ns_tcp_pool_owns(pool, stranger));
+    CHECK(ns_tcp_pool_release(pool, stranger) == NS_ERR_INVALID_ARGUMENT);
+    ns_tcp_client_free(stranger);
+    CHECK(ns_tcp_pool_release(pool, lent) == NS_OK);
+    CHECK(ns_tcp_pool_release(pool, lent) == NS_ERR_INVALID_ARGUMENT); /* not lent any more */
+    CHECK(ns_tcp_pool_active_count(pool) == 0);
+    ns_tcp_pool_free(pool);
+    ns_tcp_pool_free(NULL);
+    ns_tcp_server_free(server);
+}
+
 int main(void) {
     test_log_callback();
     test_udp_echo();
@@ -806,6 +856,7 @@ int main(void) {
     test_argument_checks();
     test_framed_echo_and_stop_in_callback();
     test_free_client_in_its_callback();
+    test_pool();
     printf("c_api_test: %d checks, %d passed, %d failed\n", checks, checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }

@@ -155,8 +155,12 @@ typedef struct ns_quic_client ns_quic_client;
 // A QUIC server. Create with `ns_quic_server_new`, release with `ns_quic_server_free`.
 typedef struct ns_quic_server ns_quic_server;
 
-// A TCP client. Create with `ns_tcp_client_new`, release with `ns_tcp_client_free`.
+// A TCP client. Create with `ns_tcp_client_new`, release with `ns_tcp_client_free` (never a
+// client lent by `ns_tcp_pool_acquire`).
 typedef struct ns_tcp_client ns_tcp_client;
+
+// A pool of connected clients. Create with `ns_tcp_pool_new`, release with `ns_tcp_pool_free`.
+typedef struct ns_tcp_pool ns_tcp_pool;
 
 // A TCP server. Create with `ns_tcp_server_new`, release with `ns_tcp_server_free`.
 typedef struct ns_tcp_server ns_tcp_server;
@@ -1556,6 +1560,49 @@ ns_result ns_tcp_client_send_owned(const struct ns_tcp_client *client,
 
 // Counters over every connection this client made.
 ns_result ns_tcp_client_get_stats(const struct ns_tcp_client *client, struct ns_stats *out);
+
+// Creates a pool of `pool_size` clients to `host:port` into `*out` (release with
+// `ns_tcp_pool_free`). Each client gets the options of `options_from` (framing, timeouts, TLS
+// …; NULL for the defaults), which stays the caller's. Nothing connects before
+// `ns_tcp_pool_initialize`. -1 for NULL `out`, an empty host, port 0, pool size 0 or a zero
+// acquire timeout (the message names the field).
+ns_result ns_tcp_pool_new(const char *host,
+                          uint16_t port,
+                          size_t pool_size,
+                          uint64_t acquire_timeout_ms,
+                          const struct ns_tcp_client *options_from,
+                          struct ns_tcp_pool **out);
+
+// Stops every client (lent ones too) and releases the pool. Pointers from
+// `ns_tcp_pool_acquire` become invalid. No other call on this pool may overlap it. NULL is a
+// no-op.
+void ns_tcp_pool_free(struct ns_tcp_pool *pool);
+
+// Connects every client, waiting for each (TLS handshake included). A failure stops the
+// clients already connected and returns the connect's code (-601, -602, -605, -606 …);
+// it may be called again. Already initialised → 0. Blocks: call it outside callbacks.
+ns_result ns_tcp_pool_initialize(struct ns_tcp_pool *pool);
+
+// Lends a connected client into `*client`: at once when one is idle, else after waiting up
+// to the acquire timeout for a release (-602 when none came back). A client that lost its
+// connection is connected again first (its connect error is returned then). -6 before
+// `ns_tcp_pool_initialize`, -5 once the pool is being freed. The client stays the pool's:
+// use it with the `ns_tcp_client_*` calls (set callbacks, send …), never free it, and give
+// it back with `ns_tcp_pool_release`. Thread-safe; inside a callback it does not wait.
+ns_result ns_tcp_pool_acquire(struct ns_tcp_pool *pool, struct ns_tcp_client **client);
+
+// Gives a lent client back. Its callbacks are cleared first (one already running finishes
+// on its own). -1 when `client` is not a client this pool lent. Thread-safe.
+ns_result ns_tcp_pool_release(struct ns_tcp_pool *pool, struct ns_tcp_client *client);
+
+// How many clients are lent now (0 for NULL).
+size_t ns_tcp_pool_active_count(const struct ns_tcp_pool *pool);
+
+// The number of clients (0 for NULL).
+size_t ns_tcp_pool_size(const struct ns_tcp_pool *pool);
+
+// True when `client` is one of this pool's clients and lent now.
+bool ns_tcp_pool_owns(const struct ns_tcp_pool *pool, const struct ns_tcp_client *client);
 
 // Creates a stopped server with default options (bind 0.0.0.0, raw framing). NULL only if
 // the runtime cannot start. Release with `ns_tcp_server_free`.

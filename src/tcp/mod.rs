@@ -2,12 +2,14 @@
 
 mod client;
 mod config;
+mod pool;
 mod server;
 
 pub use crate::conn::ReconnectPolicy;
 pub(crate) use client::connect;
 pub use client::TcpClient;
 pub use config::{ClientConfig, ServerConfig};
+pub use pool::TcpPool;
 pub use server::TcpServer;
 
 use std::io::{self, IoSlice};

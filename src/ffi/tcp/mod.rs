@@ -7,10 +7,12 @@
 //! disconnected. Pointers passed to callbacks are valid only during the call.
 
 mod client;
+mod pool;
 mod server;
 mod session;
 
 pub use client::*;
+pub use pool::*;
 pub use server::*;
 pub use session::*;
 
@@ -20,7 +22,7 @@ use std::sync::Arc;
 use super::{bytes, guard, handle, invalid, ns_free_fn, ns_result, UserData};
 use crate::conn::{Framing, Handlers, Session};
 use crate::error::{Error, Result};
-use crate::tcp::{TcpClient, TcpServer};
+use crate::tcp::{TcpClient, TcpPool, TcpServer};
 
 /// Raw byte stream (default): no header on the wire; data arrives in chunks.
 pub const NS_FRAMING_RAW: i32 = 0;
@@ -30,8 +32,18 @@ pub const NS_FRAMING_LENGTH_PREFIXED: i32 = 1;
 /// A TCP server. Create with `ns_tcp_server_new`, release with `ns_tcp_server_free`.
 pub struct ns_tcp_server(pub(super) TcpServer);
 
-/// A TCP client. Create with `ns_tcp_client_new`, release with `ns_tcp_client_free`.
+/// A TCP client. Create with `ns_tcp_client_new`, release with `ns_tcp_client_free` (never a
+/// client lent by `ns_tcp_pool_acquire`).
 pub struct ns_tcp_client(pub(super) TcpClient);
+
+impl std::borrow::Borrow<TcpClient> for ns_tcp_client {
+    fn borrow(&self) -> &TcpClient {
+        &self.0
+    }
+}
+
+/// A pool of connected clients. Create with `ns_tcp_pool_new`, release with `ns_tcp_pool_free`.
+pub struct ns_tcp_pool(TcpPool<ns_tcp_client>);
 
 /// One connection. Callbacks receive a borrowed `const ns_tcp_session *` (valid during the
 /// call; never pass it to `ns_tcp_session_release`); `ns_tcp_session_retain` returns an owned

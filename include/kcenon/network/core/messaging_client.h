@@ -30,8 +30,13 @@ public:
     messaging_client(std::string_view client_id, const client_options& options)
         : messaging_client(client_id, options, ns_tcp_client_new()) {}
 
-    /// Stops the client (a connected client gets its disconnected callback) and releases it.
+    /// Stops the client (a connected client gets its disconnected callback) and releases it;
+    /// a client lent by a connection_pool goes back to its pool instead, still connected.
     ~messaging_client() noexcept {
+        if (give_back_) {
+            give_back_(handle_);
+            return;
+        }
         ns_tcp_client_stop(handle_);
         ns_tcp_client_free(handle_);
     }
@@ -119,10 +124,7 @@ protected:
         : handle_(handle), client_id_(client_id), core_(std::make_shared<core_state>()),
           wait_for_handshake_(wait_for_handshake) {
         options_result_ = configure(options);
-        using H = network::detail::holder<core_ptr>;
-        ns_tcp_client_set_connected_callback(handle_, &on_connected_c, network::detail::make_holder(core_), &H::release);
-        ns_tcp_client_set_disconnected_callback(handle_, &on_disconnected_c, network::detail::make_holder(core_), &H::release);
-        ns_tcp_client_set_error_callback(handle_, &on_error_c, network::detail::make_holder(core_), &H::release);
+        attach();
     }
 
     /// Keeps the first configuration error; start_client() reports it.
@@ -134,6 +136,22 @@ protected:
     const VoidResult& options_result() const { return options_result_; }
 
 private:
+    friend class connection_pool;
+
+    /// A client lent by a connection_pool: `handle` stays the pool's and `give_back` returns it.
+    messaging_client(std::string_view client_id, ns_tcp_client* handle, std::function<void(ns_tcp_client*)> give_back)
+        : handle_(handle), client_id_(client_id), core_(std::make_shared<core_state>()), wait_for_handshake_(true),
+          give_back_(std::move(give_back)) {
+        attach();
+    }
+
+    void attach() {
+        using H = network::detail::holder<core_ptr>;
+        ns_tcp_client_set_connected_callback(handle_, &on_connected_c, network::detail::make_holder(core_), &H::release);
+        ns_tcp_client_set_disconnected_callback(handle_, &on_disconnected_c, network::detail::make_holder(core_), &H::release);
+        ns_tcp_client_set_error_callback(handle_, &on_error_c, network::detail::make_holder(core_), &H::release);
+    }
+
     struct core_state {
         std::mutex mutex;
         connected_callback_t on_connected;
@@ -183,6 +201,7 @@ private:
     core_ptr core_;
     bool wait_for_handshake_;
     VoidResult options_result_ = ok();
+    std::function<void(ns_tcp_client*)> give_back_;
 };
 
 }  // namespace kcenon::network::core

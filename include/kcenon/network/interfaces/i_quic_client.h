@@ -10,10 +10,11 @@
 #include <vector>
 
 #include "../types/result.h"
+#include "i_network_component.h"
 
 namespace kcenon::network::interfaces {
 
-class i_quic_client {
+class i_quic_client : public i_network_component {
 public:
     using receive_callback_t = std::function<void(const std::vector<uint8_t>&)>;
     using stream_callback_t = std::function<void(uint64_t, const std::vector<uint8_t>&, bool)>;
@@ -26,8 +27,6 @@ public:
     using early_data_accepted_callback_t = std::function<void(bool accepted)>;
 
     virtual ~i_quic_client() = default;
-    [[nodiscard]] virtual bool is_running() const = 0;
-    virtual void wait_for_stop() = 0;
     [[nodiscard]] virtual VoidResult start(std::string_view host, uint16_t port) = 0;
     [[nodiscard]] virtual VoidResult stop() = 0;
     [[nodiscard]] virtual bool is_connected() const = 0;

@@ -11,19 +11,16 @@
 #include <vector>
 
 #include "../types/result.h"
+#include "i_session.h"
+#include "i_network_component.h"
 
 namespace kcenon::network::interfaces {
 
-/// One QUIC connection on a server, with its streams.
-class i_quic_session {
+/// One QUIC connection on a server, with its streams. As an i_session, send() sends one
+/// message (delivered whole, in order, to the peer's receive callback) and close() closes
+/// gracefully with application error code 0.
+class i_quic_session : public i_session {
 public:
-    virtual ~i_quic_session() = default;
-    [[nodiscard]] virtual std::string_view id() const = 0;
-    [[nodiscard]] virtual bool is_connected() const = 0;
-    /// Sends one message (delivered whole, in order, to the peer's receive callback).
-    [[nodiscard]] virtual VoidResult send(std::vector<uint8_t>&& data) = 0;
-    /// Closes gracefully with application error code 0.
-    virtual void close() = 0;
     [[nodiscard]] virtual Result<uint64_t> create_stream() = 0;
     [[nodiscard]] virtual Result<uint64_t> create_unidirectional_stream() = 0;
     [[nodiscard]] virtual VoidResult send_on_stream(uint64_t stream_id, std::vector<uint8_t>&& data,
@@ -31,7 +28,7 @@ public:
     [[nodiscard]] virtual VoidResult close_stream(uint64_t stream_id) = 0;
 };
 
-class i_quic_server {
+class i_quic_server : public i_network_component {
 public:
     using connection_callback_t = std::function<void(std::shared_ptr<i_quic_session>)>;
     using disconnection_callback_t = std::function<void(std::string_view)>;
@@ -40,8 +37,6 @@ public:
     using error_callback_t = std::function<void(std::string_view, std::error_code)>;
 
     virtual ~i_quic_server() = default;
-    [[nodiscard]] virtual bool is_running() const = 0;
-    virtual void wait_for_stop() = 0;
     [[nodiscard]] virtual VoidResult start(uint16_t port) = 0;
     [[nodiscard]] virtual VoidResult stop() = 0;
     [[nodiscard]] virtual std::size_t connection_count() const = 0;

@@ -10,10 +10,11 @@
 #include <vector>
 
 #include "../types/result.h"
+#include "i_network_component.h"
 
 namespace kcenon::network::interfaces {
 
-class i_udp_client {
+class i_udp_client : public i_network_component {
 public:
     /// A peer's address ("127.0.0.1", "::1") and port.
     struct endpoint_info {
@@ -26,8 +27,6 @@ public:
     using send_callback_t = std::function<void(std::error_code, std::size_t)>;
 
     virtual ~i_udp_client() = default;
-    [[nodiscard]] virtual bool is_running() const = 0;
-    virtual void wait_for_stop() = 0;
     [[nodiscard]] virtual VoidResult start(std::string_view host, uint16_t port) = 0;
     virtual VoidResult stop() = 0;
     [[nodiscard]] virtual VoidResult send(std::vector<uint8_t>&& data, send_callback_t handler = nullptr) = 0;
@@ -36,7 +35,7 @@ public:
     virtual void set_error_callback(error_callback_t callback) = 0;
 };
 
-class i_udp_server {
+class i_udp_server : public i_network_component {
 public:
     using endpoint_info = i_udp_client::endpoint_info;
     using receive_callback_t = i_udp_client::receive_callback_t;
@@ -44,8 +43,6 @@ public:
     using send_callback_t = i_udp_client::send_callback_t;
 
     virtual ~i_udp_server() = default;
-    [[nodiscard]] virtual bool is_running() const = 0;
-    virtual void wait_for_stop() = 0;
     [[nodiscard]] virtual VoidResult start(uint16_t port) = 0;
     virtual VoidResult stop() = 0;
     [[nodiscard]] virtual VoidResult send_to(const endpoint_info& endpoint, std::vector<uint8_t>&& data,

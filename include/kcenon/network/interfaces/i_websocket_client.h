@@ -10,17 +10,16 @@
 #include <vector>
 
 #include "../types/result.h"
+#include "i_network_component.h"
 
 namespace kcenon::network::interfaces {
 
-class i_websocket_client {
+class i_websocket_client : public i_network_component {
 public:
     /// Called inline with a send's outcome and the bytes queued (0 on error).
     using send_callback_t = std::function<void(std::error_code, std::size_t)>;
 
     virtual ~i_websocket_client() = default;
-    [[nodiscard]] virtual bool is_running() const = 0;
-    virtual void wait_for_stop() = 0;
     [[nodiscard]] virtual VoidResult start(std::string_view host, uint16_t port, std::string_view path = "/") = 0;
     [[nodiscard]] virtual VoidResult stop() = 0;
     [[nodiscard]] virtual bool is_connected() const = 0;

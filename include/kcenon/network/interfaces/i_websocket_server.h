@@ -11,14 +11,13 @@
 #include <vector>
 
 #include "i_websocket_session.h"
+#include "i_network_component.h"
 
 namespace kcenon::network::interfaces {
 
-class i_websocket_server {
+class i_websocket_server : public i_network_component {
 public:
     virtual ~i_websocket_server() = default;
-    [[nodiscard]] virtual bool is_running() const = 0;
-    virtual void wait_for_stop() = 0;
     [[nodiscard]] virtual VoidResult start(uint16_t port) = 0;
     [[nodiscard]] virtual VoidResult stop() = 0;
     [[nodiscard]] virtual std::size_t connection_count() const = 0;

@@ -8,19 +8,15 @@
 #include <vector>
 
 #include "../types/result.h"
+#include "i_session.h"
 
 namespace kcenon::network::interfaces {
 
-class i_websocket_session {
+/// A WebSocket connection is an i_session: id() is "ip:port" of the peer ("[ip]:port" for
+/// IPv6), send() sends a binary message, close() closes with 1000 (normal).
+class i_websocket_session : public i_session {
 public:
-    virtual ~i_websocket_session() = default;
-    /// "ip:port" of the peer ("[ip]:port" for IPv6).
-    [[nodiscard]] virtual std::string_view id() const = 0;
-    [[nodiscard]] virtual bool is_connected() const = 0;
-    /// Sends a binary message.
-    [[nodiscard]] virtual VoidResult send(std::vector<uint8_t>&& data) = 0;
-    /// Closes with 1000 (normal).
-    virtual void close() = 0;
+    using i_session::close;
     [[nodiscard]] virtual VoidResult send_text(std::string&& message) = 0;
     [[nodiscard]] virtual VoidResult send_binary(std::vector<uint8_t>&& data) = 0;
     virtual void close(uint16_t code, std::string_view reason = "") = 0;

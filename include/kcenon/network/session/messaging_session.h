@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../detail/c_api.h"
+#include "../interfaces/i_session.h"
 
 namespace kcenon::network::core {
 class messaging_server;
@@ -22,7 +23,7 @@ namespace kcenon::network::session {
 /// A connection accepted by a messaging_server. Obtained from the server's callbacks as a
 /// std::shared_ptr; keep it as long as you like (sends after the disconnect return -603).
 /// Thread-safe: every member may be called from any thread, also inside callbacks.
-class messaging_session : public std::enable_shared_from_this<messaging_session> {
+class messaging_session : public interfaces::i_session, public std::enable_shared_from_this<messaging_session> {
 public:
     using receive_callback_t = std::function<void(const std::vector<uint8_t>&)>;
     using disconnection_callback_t = std::function<void(const std::string&)>;
@@ -34,21 +35,21 @@ public:
           server_id_(server_id),
           id_(std::to_string(ns_tcp_session_id(handle))) {}
 
-    ~messaging_session() noexcept { ns_tcp_session_release(handle_); }
+    ~messaging_session() noexcept override { ns_tcp_session_release(handle_); }
     messaging_session(const messaging_session&) = delete;
     messaging_session& operator=(const messaging_session&) = delete;
 
     /// Unique id of this session (decimal). Differs from the original, where it was the server id.
-    [[nodiscard]] std::string_view id() const { return id_; }
+    [[nodiscard]] std::string_view id() const override { return id_; }
     /// The same id as a number.
     [[nodiscard]] std::uint64_t session_id() const { return ns_tcp_session_id(handle_); }
     [[nodiscard]] const std::string& server_id() const { return server_id_; }
 
-    [[nodiscard]] bool is_connected() const { return ns_tcp_session_is_connected(handle_); }
+    [[nodiscard]] bool is_connected() const override { return ns_tcp_session_is_connected(handle_); }
     [[nodiscard]] bool is_stopped() const noexcept { return !ns_tcp_session_is_connected(handle_); }
 
     /// Queues `data`: -603 when closed, -1 when empty, -642 too large (framed), -643 queue full.
-    [[nodiscard]] VoidResult send(std::vector<uint8_t>&& data) {
+    [[nodiscard]] VoidResult send(std::vector<uint8_t>&& data) override {
         return detail::to_result(detail::send_vector(handle_, std::move(data), ns_tcp_session_send,
                                                      ns_tcp_session_send_owned),
                                  "messaging_session");
@@ -64,7 +65,7 @@ public:
 
     /// Graceful close: queued data is flushed, then the server reports the disconnection.
     /// Safe from any callback (in the original this deadlocked inside a receive callback).
-    void close() { ns_tcp_session_close(handle_); }
+    void close() override { ns_tcp_session_close(handle_); }
     void stop_session() { close(); }
     /// No-op: sessions start when accepted.
     void start_session() {}

@@ -1,0 +1,3 @@
+// Where the original installs its connection pool; forwards to the canonical header.
+#pragma once
+#include "../../core/connection_pool.h"
