@@ -10,6 +10,8 @@
 #include <kcenon/network/facade/websocket_facade.h>
 #include <kcenon/network/interfaces/interfaces.h>
 #include <kcenon/network/internal/core/connection_pool.h>
+#include <kcenon/network/protocol/protocol.h>
+#include <kcenon/network/unified/unified.h>
 #include <kcenon/network/core/messaging_server.h>
 #include <kcenon/network/core/messaging_udp_client.h>
 #include <kcenon/network/core/messaging_udp_server.h>
@@ -217,6 +219,9 @@ int all_headers_compile(const std::string& text) {
     auto ws_client = facade::websocket_facade{}.create_client({});
     if (ws_client.is_ok()) ws_client.value()->set_observer(std::make_shared<interfaces::null_connection_observer>());
     core::connection_pool pool("127.0.0.1", 1, 1);
+    auto unified_listener = protocol::websocket::create_listener();
+    auto unified_connection = protocol::udp::create_connection();
+    sum += static_cast<int>(unified_listener->connection_count()) + (unified_connection->is_connected() ? 1 : 0);
     sum += static_cast<int>(pool.pool_size() + pool.active_count());
     return sum;
 }
