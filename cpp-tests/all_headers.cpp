@@ -12,6 +12,10 @@
 #include <kcenon/network/internal/core/connection_pool.h>
 #include <kcenon/network/protocol/protocol.h>
 #include <kcenon/network/unified/unified.h>
+#include <kcenon/network/utils/health_monitor.h>
+#include <kcenon/network/utils/resilient_client.h>
+#include <kcenon/network/internal/utils/health_monitor.h>
+#include <kcenon/network/internal/utils/resilient_client.h>
 #include <kcenon/network/core/messaging_server.h>
 #include <kcenon/network/core/messaging_udp_client.h>
 #include <kcenon/network/core/messaging_udp_server.h>
@@ -219,6 +223,9 @@ int all_headers_compile(const std::string& text) {
     auto ws_client = facade::websocket_facade{}.create_client({});
     if (ws_client.is_ok()) ws_client.value()->set_observer(std::make_shared<interfaces::null_connection_observer>());
     core::connection_pool pool("127.0.0.1", 1, 1);
+    utils::resilient_client resilient("r", "127.0.0.1", 1);
+    utils::health_monitor monitor;
+    sum += resilient.circuit_state() == utils::circuit_state::closed && !monitor.is_monitoring() ? 1 : 0;
     auto unified_listener = protocol::websocket::create_listener();
     auto unified_connection = protocol::udp::create_connection();
     sum += static_cast<int>(unified_listener->connection_count()) + (unified_connection->is_connected() ? 1 : 0);

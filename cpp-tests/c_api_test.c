@@ -845,6 +845,33 @@ static void test_pool(void) {
     ns_tcp_server_free(server);
 }
 
+static void count_tick(void *ud) {
+    shared *s = ud;
+    bump(s, &s->messages);
+}
+
+/* The timer calls back on a runtime thread until freed; its user data is released once. */
+static void test_timer(void) {
+    ns_timer *timer = NULL;
+    shared s;
+    shared_init(&s);
+    CHECK(ns_timer_new(0, count_tick, &s, NULL, &timer) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_timer_new(5, NULL, &s, NULL, &timer) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_timer_new(5, count_tick, &s, NULL, NULL) == NS_ERR_INVALID_ARGUMENT);
+    atomic_store(&released, 0);
+    CHECK(ns_timer_new(5, count_tick, &s, release_user_data, &timer) == NS_OK);
+    CHECK(wait_at_least(&s, &s.messages, 3));
+    ns_timer_free(timer);
+    CHECK(atomic_load(&released) == 1);
+    pthread_mutex_lock(&s.lock);
+    const int after_free = s.messages;
+    pthread_mutex_unlock(&s.lock);
+    ns_timer_new(1000, count_tick, &s, NULL, &timer);
+    ns_timer_free(timer); /* freed before its first tick: never called */
+    CHECK(s.messages == after_free);
+    ns_timer_free(NULL);
+}
+
 int main(void) {
     test_log_callback();
     test_udp_echo();
@@ -857,6 +884,7 @@ int main(void) {
     test_framed_echo_and_stop_in_callback();
     test_free_client_in_its_callback();
     test_pool();
+    test_timer();
     printf("c_api_test: %d checks, %d passed, %d failed\n", checks, checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }

@@ -165,6 +165,9 @@ typedef struct ns_tcp_pool ns_tcp_pool;
 // A TCP server. Create with `ns_tcp_server_new`, release with `ns_tcp_server_free`.
 typedef struct ns_tcp_server ns_tcp_server;
 
+// A repeating timer. Create with `ns_timer_new`, release with `ns_timer_free`.
+typedef struct ns_timer ns_timer;
+
 // TLS settings of a client (trust roots, verification, SNI name, pins, client certificate,
 // ALPN, versions, handshake timeout).
 typedef struct ns_tls_client_config ns_tls_client_config;
@@ -363,6 +366,9 @@ typedef void (*ns_tcp_error_fn)(void *user_data,
                                 const ns_tcp_session *session,
                                 ns_result code,
                                 const char *message);
+
+// Called at each tick with the user data.
+typedef void (*ns_timer_fn)(void *user_data);
 
 // An error, e.g. -601 when an earlier datagram met ICMP "port unreachable" (client).
 typedef void (*ns_udp_error_fn)(void *user_data, ns_result code, const char *message);
@@ -1772,6 +1778,20 @@ void *ns_tcp_session_get_user_data(const ns_tcp_session *session);
 
 // Counters of this session (see `ns_stats`).
 ns_result ns_tcp_session_get_stats(const ns_tcp_session *session, struct ns_stats *out);
+
+// Calls `cb(user_data)` every `interval_ms` (the first call after one interval) on a runtime
+// thread, calls never overlapping, until `ns_timer_free`; the timer goes into `*out`.
+// `free_user_data` (may be NULL) runs once no call runs any more. -1 for a NULL `cb` or `out`
+// or a zero interval (then `free_user_data` is not called).
+ns_result ns_timer_new(uint64_t interval_ms,
+                       ns_timer_fn cb,
+                       void *user_data,
+                       ns_free_fn free_user_data,
+                       struct ns_timer **out);
+
+// Stops the timer and releases it: it returns when no call runs or will run again (inside
+// the timer's own callback it only prevents further calls). NULL is a no-op.
+void ns_timer_free(struct ns_timer *timer);
 
 // Creates a TLS server configuration: no certificate yet, TLS 1.2 and 1.3, 10 s handshake.
 // Fill it with the `ns_tls_server_config_set_*` setters and hand it to

@@ -14,6 +14,7 @@ pub mod log;
 pub mod quic;
 pub mod runtime;
 pub mod tcp;
+pub mod timer;
 pub mod tls;
 pub mod udp;
 pub mod ws;
