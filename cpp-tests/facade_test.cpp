@@ -521,9 +521,20 @@ TEST(Pool, KilledConnectionIsReplaced) {
     core::connection_pool pool("127.0.0.1", echo.server->port(), 2, std::chrono::seconds(20));
     ASSERT_TRUE(pool.initialize().is_ok());
     ASSERT_TRUE(echo.connections.wait([](std::size_t n) { return n == 2; }));
-    echo.kill_all();
-    ASSERT_TRUE(echo.disconnections.wait([](std::size_t n) { return n == 2; }));
-    auto a = pool.acquire(), b = pool.acquire();  // both lent: both connected again
+    {
+        // Both lent while the server kills their connections, so the test sees the clients
+        // notice (a pool cannot know before its client does).
+        auto a = pool.acquire(), b = pool.acquire();
+        ASSERT_NE(a, nullptr);
+        ASSERT_NE(b, nullptr);
+        test::counter dropped;
+        a->set_disconnected_callback([&] { dropped.update([](std::size_t& n) { ++n; }); });
+        b->set_disconnected_callback([&] { dropped.update([](std::size_t& n) { ++n; }); });
+        echo.kill_all();
+        ASSERT_TRUE(dropped.wait([](std::size_t n) { return n == 2; }));
+        EXPECT_FALSE(a->is_connected() || b->is_connected());
+    }  // both go back broken
+    auto a = pool.acquire(), b = pool.acquire();  // each is connected again before it is lent
     ASSERT_NE(a, nullptr);
     ASSERT_NE(b, nullptr);
     EXPECT_TRUE(a->is_connected() && b->is_connected());
