@@ -49,10 +49,28 @@ inline std::string url_host(std::string_view host) {
     return host.find(':') == std::string_view::npos ? std::string(host) : "[" + std::string(host) + "]";
 }
 
+/// Callback slots behind one mutex: a value is copied out under the lock and called outside.
+class locked_slots {
+protected:
+    template <typename F>
+    void store(F& slot, F value) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        slot = std::move(value);
+    }
+    template <typename F>
+    F load(const F& slot) const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return slot;
+    }
+
+private:
+    mutable std::mutex mutex_;
+};
+
 /// The callbacks and observer of one i_protocol_client. Events copy the callback under the lock
 /// and call it outside; adapters' underlying callbacks hold this hub by shared_ptr, so it
 /// outlives any callback still running.
-class client_events {
+class client_events : locked_slots {
 public:
     using client = interfaces::i_protocol_client;
 
@@ -80,18 +98,6 @@ public:
     }
 
 private:
-    template <typename F>
-    void store(F& slot, F value) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        slot = std::move(value);
-    }
-    template <typename F>
-    F load(const F& slot) const {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return slot;
-    }
-
-    mutable std::mutex mutex_;
     client::receive_callback_t receive_;
     client::connected_callback_t connected_;
     client::disconnected_callback_t disconnected_;
@@ -100,7 +106,7 @@ private:
 };
 
 /// The callbacks of one i_protocol_server (same rules as client_events).
-class server_events {
+class server_events : locked_slots {
 public:
     using server = interfaces::i_protocol_server;
 
@@ -123,18 +129,6 @@ public:
     }
 
 private:
-    template <typename F>
-    void store(F& slot, F value) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        slot = std::move(value);
-    }
-    template <typename F>
-    F load(const F& slot) const {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return slot;
-    }
-
-    mutable std::mutex mutex_;
     server::connection_callback_t connection_;
     server::disconnection_callback_t disconnection_;
     server::receive_callback_t receive_;

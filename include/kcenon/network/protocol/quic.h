@@ -37,25 +37,19 @@ namespace kcenon::network::protocol::quic {
 /// A connection to `endpoint`, connected unless the connect failed (check is_connected()).
 [[nodiscard]] inline auto connect(const unified::endpoint_info& endpoint, std::string_view id = "", const core::quic_client_config& config = {})
     -> std::unique_ptr<unified::i_connection> {
-    auto c = create_connection(id, config);
-    (void)c->connect(endpoint);
-    return c;
+    return unified::detail::connected(create_connection(id, config), endpoint);
 }
 
 /// As connect(endpoint) for a URL ("scheme://host:port[/path]" or "host:port").
 [[nodiscard]] inline auto connect(std::string_view url, std::string_view id = "", const core::quic_client_config& config = {})
     -> std::unique_ptr<unified::i_connection> {
-    auto c = create_connection(id, config);
-    (void)c->connect(url);
-    return c;
+    return unified::detail::connected(create_connection(id, config), url);
 }
 
 /// A listener on `bind_address`, listening unless the bind failed (check is_listening()).
 [[nodiscard]] inline auto listen(const unified::endpoint_info& bind_address, std::string_view id = "", const core::quic_server_config& config = {})
     -> std::unique_ptr<unified::i_listener> {
-    auto l = create_listener(id, config);
-    (void)l->start(bind_address);
-    return l;
+    return unified::detail::listening(create_listener(id, config), bind_address);
 }
 
 /// A listener on every address at `port`.

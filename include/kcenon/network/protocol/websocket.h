@@ -35,25 +35,19 @@ namespace kcenon::network::protocol::websocket {
 /// A connection to `endpoint`, connected unless the connect failed (check is_connected()).
 [[nodiscard]] inline auto connect(const unified::endpoint_info& endpoint, std::string_view id = "")
     -> std::unique_ptr<unified::i_connection> {
-    auto c = create_connection(id);
-    (void)c->connect(endpoint);
-    return c;
+    return unified::detail::connected(create_connection(id), endpoint);
 }
 
 /// As connect(endpoint) for a URL ("scheme://host:port[/path]" or "host:port").
 [[nodiscard]] inline auto connect(std::string_view url, std::string_view id = "")
     -> std::unique_ptr<unified::i_connection> {
-    auto c = create_connection(id);
-    (void)c->connect(url);
-    return c;
+    return unified::detail::connected(create_connection(id), url);
 }
 
 /// A listener on `bind_address`, listening unless the bind failed (check is_listening()).
 [[nodiscard]] inline auto listen(const unified::endpoint_info& bind_address, std::string_view id = "", std::string_view path = "/")
     -> std::unique_ptr<unified::i_listener> {
-    auto l = create_listener(id, path);
-    (void)l->start(bind_address);
-    return l;
+    return unified::detail::listening(create_listener(id, path), bind_address);
 }
 
 /// A listener on every address at `port`.

@@ -393,6 +393,20 @@ private:
     endpoint_info local_;
 };
 
+/// `c` after connect(to): connected unless the connect failed (the caller checks
+/// is_connected()).
+template <typename To>
+std::unique_ptr<i_connection> connected(std::unique_ptr<i_connection> c, const To& to) {
+    (void)c->connect(to);
+    return c;
+}
+
+/// `l` after start(bind): listening unless the bind failed (the caller checks is_listening()).
+inline std::unique_ptr<i_listener> listening(std::unique_ptr<i_listener> l, const endpoint_info& bind) {
+    (void)l->start(bind);
+    return l;
+}
+
 /// `id`, or a generated "<kind>_%08llu" when empty.
 inline std::string id_or(std::string_view id, const char* kind) {
     return id.empty() ? facade::detail::generate_id(kind) : std::string(id);
