@@ -613,6 +613,9 @@ TEST(Pool, WorksOverTls) {
         ASSERT_NE(client, nullptr);
         EXPECT_TRUE(echo_through(*client, test::bytes(100, static_cast<uint8_t>(i))));
     }
+    // Both connections were made (the server may report the second after the client's
+    // handshake ended) and none more.
+    EXPECT_TRUE(echo.connections.wait([](std::size_t n) { return n >= 2; }));
     EXPECT_EQ(echo.connections.get(), 2u);
 
     core::tls_client_options untrusting;  // system roots only: the test CA is unknown
