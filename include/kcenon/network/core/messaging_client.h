@@ -204,4 +204,16 @@ private:
     std::function<void(ns_tcp_client*)> give_back_;
 };
 
+namespace detail {
+
+/// A plain TCP client whose start_client() returns once connected (or with the failure), as
+/// secure_messaging_client's does: for the facades, the unified API and resilient_client.
+class connected_client : public messaging_client {
+public:
+    explicit connected_client(std::string_view client_id, const client_options& options = {})
+        : messaging_client(client_id, options, ns_tcp_client_new(), true) {}
+};
+
+}  // namespace detail
+
 }  // namespace kcenon::network::core

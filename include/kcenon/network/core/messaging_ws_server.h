@@ -28,9 +28,7 @@ inline std::string ws_peer(const ns_ws_connection* c) {
     char ip[64] = {0};
     uint16_t port = 0;
     if (ns_ws_connection_remote_endpoint(c, ip, sizeof ip, &port) != NS_OK) return {};
-    std::string address(ip);
-    if (address.find(':') != std::string::npos) address = "[" + address + "]";
-    return address + ":" + std::to_string(port);
+    return network::detail::endpoint_text(ip, port);
 }
 
 /// Reads a string property of a connection through `get(c, buf, len)`: into a stack buffer,

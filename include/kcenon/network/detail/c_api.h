@@ -73,6 +73,11 @@ inline network_stats read_stats(Handle* h, Getter get) {
 }
 
 /// A view the library hands out, copied into a string.
+/// "ip:port", "[ip]:port" for IPv6 literals: how endpoints and URLs write an address.
+inline std::string endpoint_text(const std::string& ip, std::uint16_t port) {
+    return (ip.find(':') == std::string::npos ? ip : "[" + ip + "]") + ":" + std::to_string(port);
+}
+
 inline std::string view_string(ns_http_str s) { return s.len ? std::string(s.data, s.len) : std::string(); }
 
 inline std::uint64_t to_ms(std::chrono::milliseconds d) {

@@ -51,7 +51,7 @@ public:
             if (state_->running)
                 return error_void(error_codes::network_system::client_already_running, "already running", module);
             state_->running = true;
-            state_->url = std::string(use_ssl_ ? "https://" : "http://") + url_host(host) + ":" + std::to_string(port) + path_;
+            state_->url = std::string(use_ssl_ ? "https://" : "http://") + network::detail::endpoint_text(std::string(host), port) + path_;
         }
         events_->connected();
         return ok();

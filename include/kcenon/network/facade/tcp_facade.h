@@ -20,14 +20,6 @@ namespace kcenon::network::facade {
 
 namespace detail {
 
-/// A plain TCP client whose start_client() returns once connected (or with the failure), like
-/// secure_messaging_client, so a facade's client is usable as soon as it is returned.
-class connected_tcp_client : public core::messaging_client {
-public:
-    connected_tcp_client(std::string_view client_id, const core::client_options& options)
-        : core::messaging_client(client_id, options, ns_tcp_client_new(), true) {}
-};
-
 /// i_protocol_client over a messaging_client (plain or TLS). start() returns once connected.
 class tcp_client_adapter : public client_base {
 public:
@@ -146,7 +138,7 @@ public:
         } else {
             core::client_options o;
             o.connect_timeout = config.timeout;
-            client = std::make_shared<detail::connected_tcp_client>(id, o);
+            client = std::make_shared<core::detail::connected_client>(id, o);
         }
         auto adapter = std::make_shared<detail::tcp_client_adapter>(std::move(client));
         auto started = adapter->start(config.host, config.port);

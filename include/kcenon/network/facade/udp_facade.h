@@ -102,7 +102,7 @@ public:
         std::weak_ptr<core::messaging_udp_server> weak = server_;
         server_->set_receive_callback(
             [ev, table, weak](const std::vector<uint8_t>& d, const interfaces::i_udp_server::endpoint_info& from) {
-                const std::string id = url_host(from.address) + ":" + std::to_string(from.port);
+                const std::string id = network::detail::endpoint_text(from.address, from.port);
                 std::shared_ptr<udp_peer_session> fresh;
                 {
                     std::lock_guard<std::mutex> lock(table->mutex);

@@ -19,7 +19,7 @@ namespace kcenon::network::protocol::tcp {
             if (o.connect_timeout.count() > 0) c.connect_timeout = o.connect_timeout;
             c.idle_timeout = o.read_timeout;
             if (o.keep_alive) c.keepalive = std::chrono::seconds(30);
-            auto client = std::make_shared<facade::detail::connected_tcp_client>(name, c);
+            auto client = std::make_shared<core::detail::connected_client>(name, c);
             return std::make_shared<facade::detail::tcp_client_adapter>(std::move(client));
         });
 }

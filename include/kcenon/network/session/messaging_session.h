@@ -75,9 +75,7 @@ public:
         char buf[64] = {0};
         std::uint16_t port = 0;
         if (ns_tcp_session_remote_endpoint(handle_, buf, sizeof(buf), &port) != NS_OK) return {};
-        std::string ip(buf);
-        if (ip.find(':') != std::string::npos) ip = "[" + ip + "]";
-        return ip + ":" + std::to_string(port);
+        return detail::endpoint_text(buf, port);
     }
 
     [[nodiscard]] network_stats stats() const {

@@ -99,7 +99,7 @@ public:
                      size_t max_retries = 3, std::chrono::milliseconds initial_backoff = std::chrono::seconds(1),
                      circuit_breaker_config breaker = {})
         : host_(host), port_(port), max_retries_(std::max<size_t>(1, max_retries)), initial_backoff_(initial_backoff),
-          breaker_(breaker), client_(std::make_shared<waiting_client>(client_id)), hooks_(std::make_shared<hooks>()) {
+          breaker_(breaker), client_(std::make_shared<core::detail::connected_client>(client_id)), hooks_(std::make_shared<hooks>()) {
         auto h = hooks_;
         client_->set_disconnected_callback([h] {
             std::function<void()> cb;
@@ -161,10 +161,6 @@ public:
     [[nodiscard]] utils::circuit_state circuit_state() const { return breaker_.state(); }
 
 private:
-    /// A messaging_client whose start_client() returns once connected.
-    struct waiting_client : core::messaging_client {
-        explicit waiting_client(const std::string& id) : core::messaging_client(id, core::client_options{}, ns_tcp_client_new(), true) {}
-    };
     struct hooks {
         std::mutex mutex;
         std::function<void(size_t)> on_reconnect;
