@@ -44,31 +44,34 @@ inline VoidResult check_path(const char* facade, const char* field, const std::s
     return ok();
 }
 
-/// "host" or "[host]" for IPv6 literals, as URLs and endpoint names write them.
-inline std::string url_host(std::string_view host) {
-    return host.find(':') == std::string_view::npos ? std::string(host) : "[" + std::string(host) + "]";
-}
-
 /// Callback slots behind one mutex: a value is copied out under the lock and called outside.
 class locked_slots {
 protected:
+    /// A callback, shared so that an event copies a pointer, not the function.
     template <typename F>
-    void store(F& slot, F value) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        slot = std::move(value);
+    using slot = std::shared_ptr<const F>;
+
+    template <typename F>
+    void store(slot<F>& s, F value) {
+        put(s, value ? std::make_shared<const F>(std::move(value)) : nullptr);
     }
-    template <typename F>
-    F load(const F& slot) const {
+    template <typename T>
+    void put(std::shared_ptr<T>& s, std::shared_ptr<T> value) {
         std::lock_guard<std::mutex> lock(mutex_);
-        return slot;
+        s = std::move(value);
+    }
+    template <typename T>
+    std::shared_ptr<T> load(const std::shared_ptr<T>& s) const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return s;
     }
 
 private:
     mutable std::mutex mutex_;
 };
 
-/// The callbacks and observer of one i_protocol_client. Events copy the callback under the lock
-/// and call it outside; adapters' underlying callbacks hold this hub by shared_ptr, so it
+/// The callbacks and observer of one i_protocol_client. Events take the callback under the lock
+/// (a pointer copy) and call it outside; adapters' underlying callbacks hold this hub by shared_ptr, so it
 /// outlives any callback still running.
 class client_events : locked_slots {
 public:
@@ -78,30 +81,30 @@ public:
     void set_connected(client::connected_callback_t cb) { store(connected_, std::move(cb)); }
     void set_disconnected(client::disconnected_callback_t cb) { store(disconnected_, std::move(cb)); }
     void set_error(client::error_callback_t cb) { store(error_, std::move(cb)); }
-    void set_observer(std::shared_ptr<interfaces::connection_observer> o) { store(observer_, std::move(o)); }
+    void set_observer(std::shared_ptr<interfaces::connection_observer> o) { put(observer_, std::move(o)); }
 
     void receive(const std::vector<uint8_t>& data) const {
-        if (auto cb = load(receive_)) cb(data);
+        if (auto cb = load(receive_)) (*cb)(data);
         if (auto o = load(observer_)) o->on_receive(span<const uint8_t>(data.data(), data.size()));
     }
     void connected() const {
-        if (auto cb = load(connected_)) cb();
+        if (auto cb = load(connected_)) (*cb)();
         if (auto o = load(observer_)) o->on_connected();
     }
     void disconnected(std::optional<std::string_view> reason = std::nullopt) const {
-        if (auto cb = load(disconnected_)) cb();
+        if (auto cb = load(disconnected_)) (*cb)();
         if (auto o = load(observer_)) o->on_disconnected(reason);
     }
     void error(std::error_code ec) const {
-        if (auto cb = load(error_)) cb(ec);
+        if (auto cb = load(error_)) (*cb)(ec);
         if (auto o = load(observer_)) o->on_error(ec);
     }
 
 private:
-    client::receive_callback_t receive_;
-    client::connected_callback_t connected_;
-    client::disconnected_callback_t disconnected_;
-    client::error_callback_t error_;
+    slot<client::receive_callback_t> receive_;
+    slot<client::connected_callback_t> connected_;
+    slot<client::disconnected_callback_t> disconnected_;
+    slot<client::error_callback_t> error_;
     std::shared_ptr<interfaces::connection_observer> observer_;
 };
 
@@ -116,23 +119,23 @@ public:
     void set_error(server::error_callback_t cb) { store(error_, std::move(cb)); }
 
     void connection(std::shared_ptr<interfaces::i_session> s) const {
-        if (auto cb = load(connection_)) cb(std::move(s));
+        if (auto cb = load(connection_)) (*cb)(std::move(s));
     }
     void disconnection(std::string_view id) const {
-        if (auto cb = load(disconnection_)) cb(id);
+        if (auto cb = load(disconnection_)) (*cb)(id);
     }
     void receive(std::string_view id, const std::vector<uint8_t>& data) const {
-        if (auto cb = load(receive_)) cb(id, data);
+        if (auto cb = load(receive_)) (*cb)(id, data);
     }
     void error(std::string_view id, std::error_code ec) const {
-        if (auto cb = load(error_)) cb(id, ec);
+        if (auto cb = load(error_)) (*cb)(id, ec);
     }
 
 private:
-    server::connection_callback_t connection_;
-    server::disconnection_callback_t disconnection_;
-    server::receive_callback_t receive_;
-    server::error_callback_t error_;
+    slot<server::connection_callback_t> connection_;
+    slot<server::disconnection_callback_t> disconnection_;
+    slot<server::receive_callback_t> receive_;
+    slot<server::error_callback_t> error_;
 };
 
 /// i_protocol_client's callback setters over a client_events hub.

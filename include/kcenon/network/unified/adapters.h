@@ -64,6 +64,26 @@ inline Result<parsed_url> parse_url(std::string_view url) {
     return out;
 }
 
+/// A set of callbacks replaced whole; an event takes a pointer to the current set under the
+/// lock (no copy of the functions) and calls it outside.
+template <typename C>
+class callback_set {
+public:
+    void set(C callbacks) {
+        auto next = std::make_shared<const C>(std::move(callbacks));
+        std::lock_guard<std::mutex> lock(mutex_);
+        current_ = std::move(next);
+    }
+    std::shared_ptr<const C> get() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return current_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::shared_ptr<const C> current_ = std::make_shared<const C>();
+};
+
 /// Makes the client of one connect(): not started, for this path (URL protocols) and options.
 using client_factory =
     std::function<std::shared_ptr<interfaces::i_protocol_client>(const std::string& path, const connection_options&)>;
@@ -72,7 +92,7 @@ using client_factory =
 class client_connection : public i_connection {
 public:
     client_connection(std::string id, client_factory make)
-        : id_(std::move(id)), make_(std::move(make)), hub_(std::make_shared<hub>()) {}
+        : id_(std::move(id)), make_(std::move(make)), hub_(std::make_shared<callback_set<connection_callbacks>>()) {}
     ~client_connection() override { close(); }
 
     [[nodiscard]] auto connect(const endpoint_info& endpoint) -> VoidResult override {
@@ -86,10 +106,7 @@ public:
     auto close() noexcept -> void override {
         if (auto c = current()) (void)c->stop();
     }
-    auto set_callbacks(connection_callbacks callbacks) -> void override {
-        std::lock_guard<std::mutex> lock(hub_->mutex);
-        hub_->callbacks = std::move(callbacks);
-    }
+    auto set_callbacks(connection_callbacks callbacks) -> void override { hub_->set(std::move(callbacks)); }
     auto set_options(connection_options options) -> void override {
         std::lock_guard<std::mutex> lock(mutex_);
         options_ = options;
@@ -122,16 +139,6 @@ public:
     [[nodiscard]] auto local_endpoint() const noexcept -> endpoint_info override { return {}; }
 
 private:
-    struct hub {
-        std::mutex mutex;
-        connection_callbacks callbacks;
-        template <typename F>
-        F get(F connection_callbacks::*member) {
-            std::lock_guard<std::mutex> lock(mutex);
-            return callbacks.*member;
-        }
-    };
-
     VoidResult open(const std::string& host, uint16_t port, const std::string& path) {
         if (host.empty() || port == 0)
             return error_void(error_codes::common_errors::invalid_argument, "endpoint needs a host and a port", "unified");
@@ -145,16 +152,16 @@ private:
         auto client = make_(path, options);
         auto h = hub_;
         client->set_connected_callback([h] {
-            if (auto cb = h->get(&connection_callbacks::on_connected)) cb();
+            if (auto c = h->get(); c->on_connected) c->on_connected();
         });
         client->set_receive_callback([h](const std::vector<uint8_t>& d) {
-            if (auto cb = h->get(&connection_callbacks::on_data)) cb(as_bytes(d));
+            if (auto c = h->get(); c->on_data) c->on_data(as_bytes(d));
         });
         client->set_disconnected_callback([h] {
-            if (auto cb = h->get(&connection_callbacks::on_disconnected)) cb();
+            if (auto c = h->get(); c->on_disconnected) c->on_disconnected();
         });
         client->set_error_callback([h](std::error_code ec) {
-            if (auto cb = h->get(&connection_callbacks::on_error)) cb(ec);
+            if (auto c = h->get(); c->on_error) c->on_error(ec);
         });
         {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -175,7 +182,7 @@ private:
 
     std::string id_;
     client_factory make_;
-    std::shared_ptr<hub> hub_;
+    std::shared_ptr<callback_set<connection_callbacks>> hub_;
     mutable std::mutex mutex_;
     std::shared_ptr<interfaces::i_protocol_client> client_;
     endpoint_info remote_;
@@ -187,18 +194,15 @@ private:
 /// its session; connect() is refused.
 class accepted_connection : public i_connection {
 public:
-    accepted_connection(std::shared_ptr<interfaces::i_session> session, std::shared_ptr<connection_callbacks> callbacks,
-                        std::shared_ptr<std::mutex> mutex, endpoint_info local)
-        : session_(std::move(session)), callbacks_(std::move(callbacks)), mutex_(std::move(mutex)), local_(std::move(local)) {}
+    accepted_connection(std::shared_ptr<interfaces::i_session> session,
+                        std::shared_ptr<callback_set<connection_callbacks>> callbacks, endpoint_info local)
+        : session_(std::move(session)), callbacks_(std::move(callbacks)), local_(std::move(local)) {}
 
     [[nodiscard]] auto connect(const endpoint_info&) -> VoidResult override { return refused(); }
     [[nodiscard]] auto connect(std::string_view) -> VoidResult override { return refused(); }
     auto close() noexcept -> void override { session_->close(); }
     /// on_data and on_disconnected of this connection (on_connected has passed).
-    auto set_callbacks(connection_callbacks callbacks) -> void override {
-        std::lock_guard<std::mutex> lock(*mutex_);
-        *callbacks_ = std::move(callbacks);
-    }
+    auto set_callbacks(connection_callbacks callbacks) -> void override { callbacks_->set(std::move(callbacks)); }
     auto set_options(connection_options) -> void override {}
     auto set_timeout(std::chrono::milliseconds) -> void override {}
     [[nodiscard]] auto is_connecting() const noexcept -> bool override { return false; }
@@ -219,8 +223,7 @@ private:
         return error_void(error_codes::common_errors::invalid_argument, "an accepted connection cannot connect", "unified");
     }
     std::shared_ptr<interfaces::i_session> session_;
-    std::shared_ptr<connection_callbacks> callbacks_;
-    std::shared_ptr<std::mutex> mutex_;
+    std::shared_ptr<callback_set<connection_callbacks>> callbacks_;
     endpoint_info local_;
 };
 
@@ -255,10 +258,7 @@ public:
     auto stop() noexcept -> void override {
         if (auto s = server()) (void)s->stop();
     }
-    auto set_callbacks(listener_callbacks callbacks) -> void override {
-        std::lock_guard<std::mutex> lock(state_->mutex);
-        state_->callbacks = std::move(callbacks);
-    }
+    auto set_callbacks(listener_callbacks callbacks) -> void override { state_->callbacks.set(std::move(callbacks)); }
     auto set_accept_callback(accept_callback_t callback) -> void override {
         std::lock_guard<std::mutex> lock(state_->mutex);
         state_->accept = std::move(callback);
@@ -307,14 +307,13 @@ public:
 private:
     struct peer {
         std::shared_ptr<interfaces::i_session> session;
-        std::shared_ptr<connection_callbacks> callbacks;  // of its accepted_connection
+        std::shared_ptr<callback_set<connection_callbacks>> callbacks;  // of its accepted_connection
     };
     struct state {
-        std::mutex mutex;
-        listener_callbacks callbacks;
+        std::mutex mutex;  // accept and peers
+        callback_set<listener_callbacks> callbacks;
         accept_callback_t accept;
         std::map<std::string, peer, std::less<>> peers;
-        std::shared_ptr<std::mutex> peer_mutex = std::make_shared<std::mutex>();
         endpoint_info local;
 
         std::shared_ptr<interfaces::i_session> find(std::string_view id) {
@@ -322,23 +321,15 @@ private:
             auto it = peers.find(id);
             return it == peers.end() ? nullptr : it->second.session;
         }
-        template <typename F>
-        F get(F listener_callbacks::*member) {
-            std::lock_guard<std::mutex> lock(mutex);
-            return callbacks.*member;
-        }
-        /// The accepted connection's own callback `member` for `id`, if any.
-        template <typename F>
-        F own(std::string_view id, F connection_callbacks::*member) {
-            std::shared_ptr<connection_callbacks> cbs;
+        /// The accepted connection's own callbacks for `id` (an empty set when unknown).
+        std::shared_ptr<const connection_callbacks> own(std::string_view id) {
+            std::shared_ptr<callback_set<connection_callbacks>> set;
             {
                 std::lock_guard<std::mutex> lock(mutex);
                 auto it = peers.find(id);
-                if (it != peers.end()) cbs = it->second.callbacks;
+                if (it != peers.end()) set = it->second.callbacks;
             }
-            if (!cbs) return nullptr;
-            std::lock_guard<std::mutex> lock(*peer_mutex);
-            return (*cbs).*member;
+            return set ? set->get() : std::make_shared<const connection_callbacks>();
         }
     };
 
@@ -346,7 +337,7 @@ private:
         auto st = state_;
         server.set_connection_callback([st](std::shared_ptr<interfaces::i_session> s) {
             const std::string id(s->id());
-            auto cbs = std::make_shared<connection_callbacks>();
+            auto cbs = std::make_shared<callback_set<connection_callbacks>>();
             accept_callback_t accept;
             endpoint_info local;
             {
@@ -356,27 +347,27 @@ private:
                 local = st->local;
             }
             if (accept)
-                accept(std::make_unique<accepted_connection>(s, cbs, st->peer_mutex, local));
-            else if (auto cb = st->get(&listener_callbacks::on_accept))
-                cb(id);
+                accept(std::make_unique<accepted_connection>(s, cbs, local));
+            else if (auto c = st->callbacks.get(); c->on_accept)
+                c->on_accept(id);
         });
         server.set_receive_callback([st](std::string_view id, const std::vector<uint8_t>& d) {
-            if (auto own = st->own(id, &connection_callbacks::on_data)) own(as_bytes(d));
-            if (auto cb = st->get(&listener_callbacks::on_data)) cb(id, as_bytes(d));
+            if (auto own = st->own(id); own->on_data) own->on_data(as_bytes(d));
+            if (auto c = st->callbacks.get(); c->on_data) c->on_data(id, as_bytes(d));
         });
         server.set_disconnection_callback([st](std::string_view id) {
-            auto own = st->own(id, &connection_callbacks::on_disconnected);
+            auto own = st->own(id);
             {
                 std::lock_guard<std::mutex> lock(st->mutex);
                 auto it = st->peers.find(id);
                 if (it != st->peers.end()) st->peers.erase(it);
             }
-            if (own) own();
-            if (auto cb = st->get(&listener_callbacks::on_disconnect)) cb(id);
+            if (own->on_disconnected) own->on_disconnected();
+            if (auto c = st->callbacks.get(); c->on_disconnect) c->on_disconnect(id);
         });
         server.set_error_callback([st](std::string_view id, std::error_code ec) {
-            if (auto own = st->own(id, &connection_callbacks::on_error)) own(ec);
-            if (auto cb = st->get(&listener_callbacks::on_error)) cb(id, ec);
+            if (auto own = st->own(id); own->on_error) own->on_error(ec);
+            if (auto c = st->callbacks.get(); c->on_error) c->on_error(id, ec);
         });
     }
 
