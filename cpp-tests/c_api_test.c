@@ -1,6 +1,6 @@
 /* A plain C11 program that uses only network_system.h: argument checks, an echo round trip
  * in framed mode, stats, stop from inside a callback, user-data release, and each protocol's
- * basics (UDP, TLS options, WebSocket, HTTP, QUIC — QUIC with NS_TEST_CERTS). */
+ * basics (UDP, TLS options, WebSocket, HTTP, QUIC — QUIC with NS_TEST_CERTS), the metrics snapshot. */
 #define _POSIX_C_SOURCE 200809L
 #include <network_system.h>
 
@@ -591,6 +591,9 @@ static void test_http(void) {
     CHECK(released == 1); /* released at once when the request is refused */
     ns_stats stats = {.struct_size = sizeof stats};
     CHECK(ns_http_server_get_stats(server, &stats) == NS_OK && stats.messages_in == 3);
+    CHECK(ns_http_client_get_stats(client, &stats) == NS_OK);
+    CHECK(stats.messages_out == 3 && stats.bytes_out == 2 && stats.messages_in == 3 && stats.errors == 0);
+    CHECK(ns_http_client_get_stats(NULL, &stats) == NS_ERR_INVALID_ARGUMENT);
     ns_http_client_free(client);
     ns_http_server_free(server);
     CHECK(released == 2); /* the route's user data, once, at free */
@@ -872,6 +875,123 @@ static void test_timer(void) {
     ns_timer_free(NULL);
 }
 
+/* The process-wide snapshot of one protocol and role. */
+typedef struct {
+    ns_stats stats;
+    uint64_t objects, created;
+} metrics_entry;
+
+static metrics_entry metrics_of(const ns_metrics_snapshot *snap, int protocol, int role) {
+    metrics_entry e;
+    memset(&e, 0, sizeof e);
+    e.stats.struct_size = sizeof e.stats;
+    CHECK(ns_metrics_snapshot_stats(snap, protocol, role, &e.stats, &e.objects, &e.created) == NS_OK);
+    return e;
+}
+
+static uint64_t connects_of(const ns_metrics_snapshot *snap) {
+    ns_latency_histogram h;
+    memset(&h, 0, sizeof h);
+    h.struct_size = sizeof h;
+    CHECK(ns_metrics_snapshot_latency(snap, NS_METRICS_LATENCY_CONNECT, &h) == NS_OK);
+    uint64_t in_buckets = 0;
+    for (size_t i = 0; i < NS_METRICS_LATENCY_BUCKETS; ++i) in_buckets += h.buckets[i];
+    CHECK(in_buckets == h.count);
+    CHECK(h.bucket_bounds_us[0] == 100 && h.bucket_bounds_us[NS_METRICS_LATENCY_BUCKETS - 1] == UINT64_MAX);
+    return h.count;
+}
+
+/* A TCP echo of 10 framed messages (1..10 bytes): the snapshot counts exactly that, for the
+ * live objects and, after they are freed, for the retired ones; the Prometheus text says the
+ * same. */
+static void test_metrics(void) {
+    ns_metrics_snapshot *before = NULL, *during = NULL, *after = NULL;
+    CHECK(ns_metrics_snapshot_new(NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_metrics_snapshot_new(&before) == NS_OK);
+    ns_stats stats;
+    memset(&stats, 0, sizeof stats);
+    stats.struct_size = sizeof stats;
+    CHECK(ns_metrics_snapshot_stats(before, 8, NS_METRICS_ALL_ROLES, &stats, NULL, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_metrics_snapshot_stats(before, NS_METRICS_TCP, 3, &stats, NULL, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_metrics_snapshot_stats(NULL, NS_METRICS_TCP, NS_METRICS_SERVER, &stats, NULL, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_metrics_snapshot_latency(before, 3, NULL) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_metrics_snapshot_prometheus(before, NULL, NULL) == NS_ERR_INVALID_ARGUMENT);
+    const metrics_entry server0 = metrics_of(before, NS_METRICS_TCP, NS_METRICS_SERVER);
+    const metrics_entry client0 = metrics_of(before, NS_METRICS_TCP, NS_METRICS_CLIENT);
+    const metrics_entry all0 = metrics_of(before, NS_METRICS_ALL_PROTOCOLS, NS_METRICS_ALL_ROLES);
+    const uint64_t connects0 = connects_of(before);
+
+    shared srv, cli;
+    shared_init(&srv);
+    shared_init(&cli);
+    uint16_t port = 0;
+    ns_tcp_server *server = ns_tcp_server_new();
+    ns_tcp_client *client = ns_tcp_client_new();
+    CHECK(ns_tcp_server_set_bind_address(server, "127.0.0.1") == NS_OK);
+    CHECK(ns_tcp_server_set_framing(server, NS_FRAMING_LENGTH_PREFIXED) == NS_OK);
+    CHECK(ns_tcp_server_set_receive_callback(server, server_receive, &srv, NULL) == NS_OK);
+    CHECK(ns_tcp_server_start(server, 0) == NS_OK);
+    CHECK(ns_tcp_server_port(server, &port) == NS_OK);
+    CHECK(ns_tcp_client_set_framing(client, NS_FRAMING_LENGTH_PREFIXED) == NS_OK);
+    CHECK(ns_tcp_client_set_receive_callback(client, client_receive, &cli, NULL) == NS_OK);
+    CHECK(ns_tcp_client_start_wait(client, "127.0.0.1", port) == NS_OK);
+    uint64_t bytes = 0;
+    for (size_t i = 1; i <= 10; ++i) {
+        CHECK(ns_tcp_client_send(client, (const uint8_t *)"0123456789", i) == NS_OK);
+        bytes += i;
+    }
+    CHECK(wait_at_least(&cli, &cli.messages, 10));
+
+    CHECK(ns_metrics_snapshot_new(&during) == NS_OK);
+    metrics_entry srv_m = metrics_of(during, NS_METRICS_TCP, NS_METRICS_SERVER);
+    metrics_entry client_m = metrics_of(during, NS_METRICS_TCP, NS_METRICS_CLIENT);
+    CHECK(srv_m.objects == server0.objects + 1 && srv_m.created == server0.created + 1);
+    CHECK(client_m.objects == client0.objects + 1 && client_m.created == client0.created + 1);
+    CHECK(srv_m.stats.connections_total == server0.stats.connections_total + 1);
+    CHECK(srv_m.stats.active_connections == server0.stats.active_connections + 1);
+    CHECK(srv_m.stats.messages_in == server0.stats.messages_in + 10);
+    CHECK(srv_m.stats.bytes_in == server0.stats.bytes_in + bytes);
+    CHECK(srv_m.stats.messages_out == server0.stats.messages_out + 10);
+    CHECK(srv_m.stats.bytes_out == server0.stats.bytes_out + bytes);
+    CHECK(client_m.stats.messages_out == client0.stats.messages_out + 10);
+    CHECK(client_m.stats.bytes_out == client0.stats.bytes_out + bytes);
+    CHECK(client_m.stats.messages_in == client0.stats.messages_in + 10);
+    CHECK(client_m.stats.bytes_in == client0.stats.bytes_in + bytes);
+    CHECK(client_m.stats.connections_total == client0.stats.connections_total + 1);
+    const metrics_entry all = metrics_of(during, NS_METRICS_ALL_PROTOCOLS, NS_METRICS_ALL_ROLES);
+    CHECK(all.stats.messages_in == all0.stats.messages_in + 20);
+    CHECK(connects_of(during) == connects0 + 1);
+
+    /* The Prometheus text carries the same numbers. */
+    const char *text = NULL;
+    size_t len = 0;
+    CHECK(ns_metrics_snapshot_prometheus(during, &text, &len) == NS_OK && text != NULL);
+    CHECK(len == strlen(text));
+    char line[128];
+    snprintf(line, sizeof line, "\nnetwork_bytes_received_total{protocol=\"tcp\",role=\"server\"} %llu\n",
+             (unsigned long long)srv_m.stats.bytes_in);
+    CHECK(strstr(text, line) != NULL);
+    snprintf(line, sizeof line, "\nnetwork_connect_duration_seconds_count %llu\n",
+             (unsigned long long)(connects0 + 1));
+    CHECK(strstr(text, line) != NULL);
+    CHECK(strstr(text, "# TYPE network_connections_active gauge\n") != NULL);
+
+    ns_tcp_client_free(client);
+    ns_tcp_server_free(server);
+    CHECK(ns_metrics_snapshot_new(&after) == NS_OK);
+    srv_m = metrics_of(after, NS_METRICS_TCP, NS_METRICS_SERVER);
+    client_m = metrics_of(after, NS_METRICS_TCP, NS_METRICS_CLIENT);
+    CHECK(srv_m.objects == server0.objects && srv_m.created == server0.created + 1);
+    CHECK(srv_m.stats.active_connections == server0.stats.active_connections);
+    CHECK(srv_m.stats.bytes_in == server0.stats.bytes_in + bytes); /* kept once freed */
+    CHECK(client_m.stats.bytes_in == client0.stats.bytes_in + bytes);
+    CHECK(client_m.objects == client0.objects);
+    ns_metrics_snapshot_free(after);
+    ns_metrics_snapshot_free(during);
+    ns_metrics_snapshot_free(before);
+    ns_metrics_snapshot_free(NULL);
+}
+
 int main(void) {
     test_log_callback();
     test_udp_echo();
@@ -885,6 +1005,7 @@ int main(void) {
     test_free_client_in_its_callback();
     test_pool();
     test_timer();
+    test_metrics();
     printf("c_api_test: %d checks, %d passed, %d failed\n", checks, checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }

@@ -90,6 +90,43 @@
 
 #define NS_HTTP_VERSION_2 20
 
+// `protocol` values of `ns_metrics_snapshot_stats`.
+#define NS_METRICS_ALL_PROTOCOLS 0
+
+#define NS_METRICS_TCP 1
+
+// TCP servers and clients with TLS options.
+#define NS_METRICS_TLS 2
+
+#define NS_METRICS_UDP 3
+
+#define NS_METRICS_DTLS 4
+
+#define NS_METRICS_WEBSOCKET 5
+
+#define NS_METRICS_HTTP 6
+
+#define NS_METRICS_QUIC 7
+
+// `role` values of `ns_metrics_snapshot_stats`.
+#define NS_METRICS_ALL_ROLES 0
+
+#define NS_METRICS_SERVER 1
+
+#define NS_METRICS_CLIENT 2
+
+// `which` values of `ns_metrics_snapshot_latency`: a client's connection set-up (TCP connect
+// and TLS, WebSocket, DTLS or QUIC handshakes); an HTTP client request until its whole
+// response; an HTTP server request from its head until the response is ready.
+#define NS_METRICS_LATENCY_CONNECT 0
+
+#define NS_METRICS_LATENCY_HTTP_CLIENT_REQUEST 1
+
+#define NS_METRICS_LATENCY_HTTP_SERVER_REQUEST 2
+
+// Buckets of a latency histogram.
+#define NS_METRICS_LATENCY_BUCKETS 16
+
 // Raw byte stream (default): no header on the wire; data arrives in chunks.
 #define NS_FRAMING_RAW 0
 
@@ -120,9 +157,18 @@ typedef struct HttpRequest HttpRequest;
 // decompression is on.
 typedef struct HttpResponse HttpResponse;
 
+// The latency histograms.
+typedef struct Latency Latency;
+
+// The protocol of a server or client.
+typedef struct Protocol Protocol;
+
 // A QUIC connection: on a server one accepted client, on a client its connection. Cheap to
 // clone; every clone refers to the same connection.
 typedef struct QuicConnection QuicConnection;
+
+// Server or client.
+typedef struct Role Role;
 
 // A connection: on a server, one accepted client; on a client, its current connection.
 // Cheap to clone; every clone refers to the same connection.
@@ -148,6 +194,11 @@ typedef struct ns_http_server ns_http_server;
 
 // A parsed URL (`ns_http_url_parse`); release with `ns_http_url_free`.
 typedef struct ns_http_url ns_http_url;
+
+// The counters of every server and client of the process at one moment (live ones and those
+// already freed), and the latency histograms. Create with `ns_metrics_snapshot_new`, read
+// with `ns_metrics_snapshot_*` from any thread, release with `ns_metrics_snapshot_free`.
+typedef struct ns_metrics_snapshot ns_metrics_snapshot;
 
 // A QUIC client. Create with `ns_quic_client_new`, release with `ns_quic_client_free`.
 typedef struct ns_quic_client ns_quic_client;
@@ -295,6 +346,21 @@ typedef struct ns_http_error_info {
 typedef void (*ns_http_error_fn)(void *user_data,
                                  const struct ns_http_error_info *error,
                                  ns_http_response *response);
+
+// A latency histogram. Set `struct_size = sizeof(ns_latency_histogram)` before the call.
+typedef struct ns_latency_histogram {
+  size_t struct_size;
+  uint64_t count;
+  uint64_t sum_ns;
+  // 0 when empty.
+  uint64_t min_ns;
+  uint64_t max_ns;
+  // Upper bound (inclusive, microseconds) of each bucket: 100 µs, 500 µs, 1 ms … 10 s, and
+  // UINT64_MAX for the last, which counts what is above 10 s.
+  uint64_t bucket_bounds_us[NS_METRICS_LATENCY_BUCKETS];
+  // Observations per bucket (not cumulative).
+  uint64_t buckets[NS_METRICS_LATENCY_BUCKETS];
+} ns_latency_histogram;
 
 // One QUIC connection. Callbacks receive a borrowed `const ns_quic_connection *` (valid
 // during the call; never pass it to `ns_quic_connection_release`);
@@ -480,6 +546,16 @@ typedef void (*ns_ws_error_fn)(void *user_data,
 #define NS_ERR_STREAM_CLOSED -681
 
 #define NS_ERR_CLOSED_BY_PEER -682
+
+// Upper bounds of the histogram buckets in microseconds (the original library's default
+// latency buckets: 0.1 ms … 10 s); one more bucket counts what is above the last.
+#define BUCKET_BOUNDS_US { 100, 500, 1000, 2000, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000, }
+
+
+
+
+
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -843,6 +919,10 @@ void ns_http_client_free(struct ns_http_client *client);
 // -602, no complete response in time → -4.
 ns_result ns_http_client_set_timeout_ms(struct ns_http_client *client, uint64_t ms);
 
+// Counters since creation: requests (messages_out) and their body bytes, complete
+// responses (messages_in) and their body bytes, failed requests (errors).
+ns_result ns_http_client_get_stats(const struct ns_http_client *client, struct ns_stats *out);
+
 // The whole-request timeout in ms; 0 for NULL.
 uint64_t ns_http_client_timeout_ms(const struct ns_http_client *client);
 
@@ -1023,6 +1103,40 @@ size_t ns_http_server_connection_count(const struct ns_http_server *server);
 // (messages_in), responses (messages_out), body bytes each way, errors. Set
 // `out->struct_size` first, as for `ns_tcp_server_get_stats`.
 ns_result ns_http_server_get_stats(const struct ns_http_server *server, struct ns_stats *out);
+
+// Takes a snapshot into `*out`. It reads the counters every object keeps anyway (nothing is
+// counted on the send path for it); objects freed earlier count with their final values,
+// without their gauges (active connections, queued bytes). -1 for a NULL `out`.
+ns_result ns_metrics_snapshot_new(struct ns_metrics_snapshot **out);
+
+// Releases a snapshot (and the text `ns_metrics_snapshot_prometheus` lent). NULL is a no-op.
+void ns_metrics_snapshot_free(struct ns_metrics_snapshot *snap);
+
+// The counters of one protocol (`NS_METRICS_TCP` … or `NS_METRICS_ALL_PROTOCOLS`) and role
+// (`NS_METRICS_SERVER`, `NS_METRICS_CLIENT` or `NS_METRICS_ALL_ROLES`) into `*out` (set its
+// `struct_size`); `objects` (may be NULL) gets how many such servers/clients exist now,
+// `objects_created` (may be NULL) how many were created. -1 for NULL `snap`/`out` or an
+// unknown protocol or role.
+ns_result ns_metrics_snapshot_stats(const struct ns_metrics_snapshot *snap,
+                                    int32_t protocol,
+                                    int32_t role,
+                                    struct ns_stats *out,
+                                    uint64_t *objects,
+                                    uint64_t *objects_created);
+
+// One latency histogram (`NS_METRICS_LATENCY_*`) into `*out` (set its `struct_size`). -1 for
+// NULL `snap`/`out` or an unknown histogram.
+ns_result ns_metrics_snapshot_latency(const struct ns_metrics_snapshot *snap,
+                                      int32_t which,
+                                      struct ns_latency_histogram *out);
+
+// The snapshot in the Prometheus text exposition format (0.0.4): `*text` gets a
+// NUL-terminated string lent until `ns_metrics_snapshot_free`, `*len` (may be NULL) its length
+// without the NUL. Samples are labelled `protocol` and `role`, one per kind that has had an
+// object; the latency histograms are in seconds. -1 for NULL `snap`/`text`.
+ns_result ns_metrics_snapshot_prometheus(const struct ns_metrics_snapshot *snap,
+                                         const char **text,
+                                         size_t *len);
 
 // Creates a stopped client: server certificate verified against the system roots, the
 // transport defaults of `ns_quic_client_set_transport`, 10 s handshake timeout, 0-RTT off.

@@ -11,6 +11,7 @@ pub mod error;
 pub mod ffi;
 pub mod http;
 pub mod log;
+pub mod metrics;
 pub mod quic;
 pub mod runtime;
 pub mod tcp;

@@ -45,6 +45,11 @@ impl<C: Clone, H: Clone + Default> Endpoint<C, H> {
         lock(&self.config).clone()
     }
 
+    /// Reads the options without copying them.
+    pub fn with_config<R>(&self, f: impl FnOnce(&C) -> R) -> R {
+        f(&lock(&self.config))
+    }
+
     pub fn set_handlers(&self, f: impl FnOnce(&mut H)) {
         self.handlers.update(f);
     }

@@ -15,10 +15,13 @@ use super::{send_datagrams, DtlsClientConfig, DtlsHandlers, TICK};
 use crate::conn::client::{self, tell, wait_first, First};
 use crate::conn::{addr, lock, Counters, Endpoint, Stats};
 use crate::error::{Error, ErrorCode, Result};
+use crate::metrics::{self, Protocol, Registration, Role, Source};
 use crate::runtime;
 
 /// A DTLS client. Dropping it stops it.
 pub struct DtlsClient {
+    /// First field: dropped while `inner` lives (see `Registration`).
+    _metrics: Registration,
     inner: Arc<Inner>,
 }
 
@@ -53,14 +56,16 @@ impl Default for DtlsClient {
 
 impl DtlsClient {
     pub fn new(config: DtlsClientConfig) -> DtlsClient {
+        let inner = Arc::new(Inner {
+            ep: Endpoint::new(config, ErrorCode::ClientAlreadyRunning),
+            stop_signal: Mutex::new(None),
+            current: ArcSwapOption::empty(),
+            counters: Counters::default(),
+            connections: AtomicU64::new(0),
+        });
         DtlsClient {
-            inner: Arc::new(Inner {
-                ep: Endpoint::new(config, ErrorCode::ClientAlreadyRunning),
-                stop_signal: Mutex::new(None),
-                current: ArcSwapOption::empty(),
-                counters: Counters::default(),
-                connections: AtomicU64::new(0),
-            }),
+            _metrics: Registration::new(Role::Client, &inner),
+            inner,
         }
     }
 
@@ -211,7 +216,17 @@ impl DtlsClient {
 
     /// Counters of the sessions this client made.
     pub fn stats(&self) -> Stats {
-        client::stats(None, &self.inner.connections, &self.inner.counters)
+        self.inner.stats()
+    }
+}
+
+impl metrics::Source for Inner {
+    fn protocol(&self) -> Protocol {
+        Protocol::Dtls
+    }
+
+    fn stats(&self) -> Stats {
+        client::stats(None, &self.connections, &self.counters)
     }
 }
 
@@ -245,7 +260,8 @@ impl Inner {
         };
         let mut buf = vec![0u8; 65_536];
         // The handshake: flights out, answers in, retransmissions on the timer.
-        let deadline = tokio::time::Instant::now() + config.tls.handshake_timeout;
+        let started = tokio::time::Instant::now();
+        let deadline = started + config.tls.handshake_timeout;
         let mut done = session.handshake()?;
         while !done {
             let out: Vec<_> = session.take_output().collect();
@@ -280,6 +296,7 @@ impl Inner {
         });
         self.current.store(Some(link.clone()));
         self.connections.fetch_add(1, Ordering::Relaxed);
+        metrics::Latency::Connect.record(started.elapsed());
         tell(first, Ok(()));
         self.peer_event(true, peer);
         let ended = self.serve(&link, &config, stop, &mut buf).await;

@@ -19,6 +19,7 @@ use super::{
 };
 use crate::conn::{addr, lock, Counters, Endpoint, Stats};
 use crate::error::{Error, ErrorCode, Result};
+use crate::metrics::{self, Protocol, Registration, Role, Source};
 use crate::runtime;
 
 /// Datagrams read per wake-up of the receive loop beyond the first.
@@ -29,6 +30,8 @@ const HANDSHAKE: u8 = 22;
 
 /// A DTLS server. Dropping it stops it.
 pub struct DtlsServer {
+    /// First field: dropped while `inner` lives (see `Registration`).
+    _metrics: Registration,
     inner: Arc<Inner>,
 }
 
@@ -59,16 +62,18 @@ impl Default for DtlsServer {
 
 impl DtlsServer {
     pub fn new(config: DtlsServerConfig) -> DtlsServer {
+        let inner = Arc::new(Inner {
+            ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
+            socket: ArcSwapOption::empty(),
+            peers: Mutex::new(HashMap::new()),
+            stop: Mutex::new(None),
+            counters: Counters::default(),
+            dropped: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
+        });
         DtlsServer {
-            inner: Arc::new(Inner {
-                ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
-                socket: ArcSwapOption::empty(),
-                peers: Mutex::new(HashMap::new()),
-                stop: Mutex::new(None),
-                counters: Counters::default(),
-                dropped: AtomicU64::new(0),
-                connections: AtomicU64::new(0),
-            }),
+            _metrics: Registration::new(Role::Server, &inner),
+            inner,
         }
     }
 
@@ -219,12 +224,21 @@ impl DtlsServer {
 
     /// Counters: datagrams in/out (application data), bytes, sessions, drops, errors.
     pub fn stats(&self) -> Stats {
-        let inner = &self.inner;
+        self.inner.stats()
+    }
+}
+
+impl metrics::Source for Inner {
+    fn protocol(&self) -> Protocol {
+        Protocol::Dtls
+    }
+
+    fn stats(&self) -> Stats {
         let mut s = Stats::default();
-        inner.counters.add_to(&mut s);
-        s.connections_total = inner.connections.load(Ordering::Relaxed);
-        s.active_connections = lock(&inner.peers).len() as u64;
-        s.dropped = inner.dropped.load(Ordering::Relaxed);
+        self.counters.add_to(&mut s);
+        s.connections_total = self.connections.load(Ordering::Relaxed);
+        s.active_connections = lock(&self.peers).len() as u64;
+        s.dropped = self.dropped.load(Ordering::Relaxed);
         s
     }
 }

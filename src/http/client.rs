@@ -25,8 +25,9 @@ use tokio_rustls::client::TlsStream;
 use super::body::{coding_of, decompress};
 use super::types::HttpResponse;
 use super::HttpClientConfig;
-use crate::conn::{lock, Lifecycle};
+use crate::conn::{lock, Counters, Lifecycle, Stats};
 use crate::error::{Error, ErrorCode, Result};
+use crate::metrics::{Latency, Protocol, Registration, Role, Source};
 use crate::runtime;
 
 /// A parsed `http://` or `https://` URL (the original's `http_url`).
@@ -287,6 +288,9 @@ pub type ResponseFn = Box<dyn FnOnce(Result<HttpResponse>) + Send>;
 /// An HTTP client with a connection pool. Cheap to share between threads; dropping it cancels
 /// asynchronous requests in flight (their callbacks get -5) and waits for their callbacks.
 pub struct HttpClient {
+    /// First field: dropped while `counters` lives (see `Registration`).
+    _metrics: Registration,
+    counters: Arc<RequestCounters>,
     state: Mutex<Arc<State>>,
     timeout_ms: AtomicU64,
     life: Arc<Lifecycle>,
@@ -301,7 +305,10 @@ impl Default for HttpClient {
 
 impl HttpClient {
     pub fn new(config: HttpClientConfig) -> HttpClient {
+        let counters = Arc::new(RequestCounters::default());
         HttpClient {
+            _metrics: Registration::new(Role::Client, &counters),
+            counters,
             timeout_ms: AtomicU64::new(config.timeout.as_millis() as u64),
             state: Mutex::new(build(config)),
             life: Arc::new(Lifecycle::new()),
@@ -365,9 +372,12 @@ impl HttpClient {
     ) -> impl Future<Output = Result<HttpResponse>> + Send + 'static {
         let state = lock(&self.state).clone();
         let limit = self.timeout();
+        let counters = self.counters.clone();
         async move {
+            let started = std::time::Instant::now();
             let url = p.uri.to_string();
-            match tokio::time::timeout(limit, follow(&state, p, body)).await {
+            counters.sent(body.len());
+            let outcome = match tokio::time::timeout(limit, follow(&state, p, body)).await {
                 Ok(r) => r,
                 Err(_) => Err(Error::new(
                     ErrorCode::Timeout,
@@ -376,8 +386,18 @@ impl HttpClient {
                         limit.as_millis()
                     ),
                 )),
-            }
+            };
+            counters.received(&outcome);
+            Latency::HttpClientRequest.record(started.elapsed());
+            outcome
         }
+    }
+
+    /// Counters since creation: requests (messages_out) and their body bytes, complete
+    /// responses (messages_in) and their body bytes, failed requests (errors). Connections
+    /// are pooled by the transport and not counted.
+    pub fn stats(&self) -> Stats {
+        self.counters.stats()
     }
 
     /// [`request`](Self::request) for a thread that is not a runtime thread (inside a
@@ -451,6 +471,43 @@ impl HttpClient {
         self.cancel.send_replace(true);
         self.life.wait_idle();
         self.cancel.send_replace(false);
+    }
+}
+
+/// What an HTTP client counts, shared with its requests in flight.
+#[derive(Default)]
+struct RequestCounters(Counters);
+
+impl RequestCounters {
+    fn sent(&self, body: usize) {
+        self.0.messages_out.fetch_add(1, Ordering::Relaxed);
+        self.0.bytes_out.fetch_add(body as u64, Ordering::Relaxed);
+    }
+
+    fn received(&self, outcome: &Result<HttpResponse>) {
+        match outcome {
+            Ok(resp) => {
+                self.0.messages_in.fetch_add(1, Ordering::Relaxed);
+                self.0
+                    .bytes_in
+                    .fetch_add(resp.body.len() as u64, Ordering::Relaxed);
+            }
+            Err(_) => {
+                self.0.errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl Source for RequestCounters {
+    fn protocol(&self) -> Protocol {
+        Protocol::Http
+    }
+
+    fn stats(&self) -> Stats {
+        let mut s = Stats::default();
+        self.0.add_to(&mut s);
+        s
     }
 }
 

@@ -28,6 +28,7 @@ use super::HttpServerConfig;
 use crate::conn::{Endpoint, Stats};
 use crate::error::{ErrorCode, Result};
 use crate::log::Level;
+use crate::metrics::{self, Protocol, Registration, Role, Source};
 use crate::runtime;
 use crate::tcp::{Bound, Listening};
 use crate::tls::Acceptor;
@@ -69,6 +70,8 @@ const CHUNK: usize = 16 * 1024;
 
 /// An HTTP server. Dropping it stops it.
 pub struct HttpServer {
+    /// First field: dropped while `inner` lives (see `Registration`).
+    _metrics: Registration,
     inner: Arc<Inner>,
 }
 
@@ -108,13 +111,15 @@ impl Default for HttpServer {
 
 impl HttpServer {
     pub fn new(config: HttpServerConfig) -> HttpServer {
+        let inner = Arc::new(Inner {
+            ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
+            listening: Listening::default(),
+            open: AtomicUsize::new(0),
+            counters: Counters::default(),
+        });
         HttpServer {
-            inner: Arc::new(Inner {
-                ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
-                listening: Listening::default(),
-                open: AtomicUsize::new(0),
-                counters: Counters::default(),
-            }),
+            _metrics: Registration::new(Role::Server, &inner),
+            inner,
         }
     }
 
@@ -258,11 +263,21 @@ impl HttpServer {
     /// Counters since creation: connections, requests (messages_in), responses
     /// (messages_out), body bytes each way, errors.
     pub fn stats(&self) -> Stats {
-        let c = &self.inner.counters;
+        self.inner.stats()
+    }
+}
+
+impl metrics::Source for Inner {
+    fn protocol(&self) -> Protocol {
+        Protocol::Http
+    }
+
+    fn stats(&self) -> Stats {
+        let c = &self.counters;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         Stats {
             connections_total: get(&c.connections),
-            active_connections: self.connection_count() as u64,
+            active_connections: self.open.load(Ordering::Relaxed) as u64,
             connections_rejected: get(&c.rejected),
             messages_in: get(&c.requests),
             messages_out: get(&c.responses),
@@ -416,6 +431,7 @@ async fn respond(
         Ok(request) => dispatch(run, &routes, request),
     };
     counters.responses.fetch_add(1, Ordering::Relaxed);
+    metrics::Latency::HttpServerRequest.record(started.elapsed());
     into_hyper(run, answer, accept.as_deref(), head)
 }
 

@@ -15,6 +15,7 @@ use super::{handshake_error, CloseInfo, QuicClientConfig};
 use crate::conn::client::{self, tell, wait_first, First};
 use crate::conn::{addr, lock, Counters, Endpoint, HandlerSlot, Stats};
 use crate::error::{Error, ErrorCode, Result};
+use crate::metrics::{self, Protocol, Registration, Role, Source};
 use crate::udp::UdpConfig;
 
 /// Longest wait for our CONNECTION_CLOSE to go out after the connection ended.
@@ -22,6 +23,8 @@ const DRAIN: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// A QUIC client. Dropping it stops it.
 pub struct QuicClient {
+    /// First field: dropped while `inner` lives (see `Registration`).
+    _metrics: Registration,
     inner: Arc<Inner>,
 }
 
@@ -98,15 +101,17 @@ struct Target {
 
 impl QuicClient {
     pub fn new(config: QuicClientConfig) -> QuicClient {
+        let inner = Arc::new(Inner {
+            ep: Endpoint::new(config, ErrorCode::ClientAlreadyRunning),
+            current: ArcSwapOption::empty(),
+            stop_signal: Mutex::new(None),
+            last_close: Mutex::new(None),
+            retired: Counters::default(),
+            connections: AtomicU64::new(0),
+        });
         QuicClient {
-            inner: Arc::new(Inner {
-                ep: Endpoint::new(config, ErrorCode::ClientAlreadyRunning),
-                current: ArcSwapOption::empty(),
-                stop_signal: Mutex::new(None),
-                last_close: Mutex::new(None),
-                retired: Counters::default(),
-                connections: AtomicU64::new(0),
-            }),
+            _metrics: Registration::new(Role::Client, &inner),
+            inner,
         }
     }
 
@@ -285,8 +290,18 @@ impl QuicClient {
 
     /// Counters over every connection this client made.
     pub fn stats(&self) -> Stats {
-        let current = self.inner.current.load().as_deref().map(|c| c.stats());
-        client::stats(current, &self.inner.connections, &self.inner.retired)
+        self.inner.stats()
+    }
+}
+
+impl metrics::Source for Inner {
+    fn protocol(&self) -> Protocol {
+        Protocol::Quic
+    }
+
+    fn stats(&self) -> Stats {
+        let current = self.current.load().as_deref().map(|c| c.stats());
+        client::stats(current, &self.connections, &self.retired)
     }
 }
 
@@ -308,7 +323,7 @@ async fn connect(
     let (conn, local) = tokio::select! {
         biased;
         _ = stop.wait_for(|s| *s) => return Ok(()),
-        r = handshake(target) => r?,
+        r = metrics::timed_connect(handshake(target)) => r?,
     };
     inner.current.store(Some(Arc::new(conn.clone())));
     inner.connections.fetch_add(1, Ordering::Relaxed);

@@ -10,10 +10,13 @@ use super::connection::{close_code, fire_error, run, Host, QuicConnection, QuicH
 use super::{handshake_error, QuicServerConfig};
 use crate::conn::{addr, lock, Admission, Endpoint, HandlerSlot, Stats, Table};
 use crate::error::{Error, ErrorCode, Result};
+use crate::metrics::{self, Protocol, Registration, Role, Source};
 use crate::runtime;
 
 /// A QUIC server. Dropping it stops it.
 pub struct QuicServer {
+    /// First field: dropped while `inner` lives (see `Registration`).
+    _metrics: Registration,
     inner: Arc<Inner>,
 }
 
@@ -55,13 +58,15 @@ pub(crate) fn endpoint(
 
 impl QuicServer {
     pub fn new(config: QuicServerConfig) -> QuicServer {
+        let inner = Arc::new(Inner {
+            ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
+            conns: Table::default(),
+            addr: Mutex::new(None),
+            stop_signal: Mutex::new(None),
+        });
         QuicServer {
-            inner: Arc::new(Inner {
-                ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
-                conns: Table::default(),
-                addr: Mutex::new(None),
-                stop_signal: Mutex::new(None),
-            }),
+            _metrics: Registration::new(Role::Server, &inner),
+            inner,
         }
     }
 
@@ -216,7 +221,17 @@ impl QuicServer {
 
     /// Counters over all connections, past and present.
     pub fn stats(&self) -> Stats {
-        self.inner.conns.stats()
+        self.inner.stats()
+    }
+}
+
+impl metrics::Source for Inner {
+    fn protocol(&self) -> Protocol {
+        Protocol::Quic
+    }
+
+    fn stats(&self) -> Stats {
+        self.conns.stats()
     }
 }
 

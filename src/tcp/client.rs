@@ -15,10 +15,13 @@ use super::{tune, ClientConfig};
 use crate::conn::client::{self, tell, First, Retry};
 use crate::conn::{self, lock, Counters, Endpoint, Handlers, Session, Stats};
 use crate::error::{Error, ErrorCode, Result};
+use crate::metrics::{self, Protocol, Registration, Role, Source};
 use crate::tls::{Connector, TlsInfo};
 
 /// A TCP client. Dropping it stops it.
 pub struct TcpClient {
+    /// First field: dropped while `inner` lives (see `Registration`).
+    _metrics: Registration,
     inner: Arc<Inner>,
 }
 
@@ -44,15 +47,17 @@ impl Default for TcpClient {
 
 impl TcpClient {
     pub fn new(config: ClientConfig) -> TcpClient {
+        let inner = Arc::new(Inner {
+            ep: Endpoint::new(config, ErrorCode::ClientAlreadyRunning),
+            current_run: Mutex::new(0),
+            current: ArcSwapOption::empty(),
+            stop_signal: Mutex::new(None),
+            retired: Counters::default(),
+            connections: AtomicU64::new(0),
+        });
         TcpClient {
-            inner: Arc::new(Inner {
-                ep: Endpoint::new(config, ErrorCode::ClientAlreadyRunning),
-                current_run: Mutex::new(0),
-                current: ArcSwapOption::empty(),
-                stop_signal: Mutex::new(None),
-                retired: Counters::default(),
-                connections: AtomicU64::new(0),
-            }),
+            _metrics: Registration::new(Role::Client, &inner),
+            inner,
         }
     }
 
@@ -195,8 +200,18 @@ impl TcpClient {
 
     /// Counters over every connection this client made.
     pub fn stats(&self) -> Stats {
-        let current = self.inner.current.load().as_deref().map(|s| s.stats());
-        client::stats(current, &self.inner.connections, &self.inner.retired)
+        self.inner.stats()
+    }
+}
+
+impl metrics::Source for Inner {
+    fn protocol(&self) -> Protocol {
+        Protocol::tcp_or_tls(self.ep.with_config(|c| c.tls.is_some()))
+    }
+
+    fn stats(&self) -> Stats {
+        let current = self.current.load().as_deref().map(|s| s.stats());
+        client::stats(current, &self.connections, &self.retired)
     }
 }
 
@@ -228,7 +243,7 @@ async fn client_loop(
         let outcome = tokio::select! {
             biased;
             _ = stop.wait_for(|s| *s) => Ok(None),
-            r = establish(target) => r.map(Some),
+            r = metrics::timed_connect(establish(target)) => r.map(Some),
         };
         let outcome = match outcome {
             Ok(Some(established)) => {

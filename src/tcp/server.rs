@@ -9,11 +9,14 @@ use super::{tune, Bound, Listening, ServerConfig};
 use crate::conn::{self, Admission, Endpoint, Handlers, Session, Stats, Table};
 use crate::error::{Error, ErrorCode, Result};
 use crate::log::Level;
+use crate::metrics::{self, Protocol, Registration, Role, Source};
 use crate::runtime;
 use crate::tls::Acceptor;
 
 /// A TCP server. Dropping it stops it.
 pub struct TcpServer {
+    /// First field: dropped while `inner` lives (see `Registration`).
+    _metrics: Registration,
     inner: Arc<Inner>,
 }
 
@@ -31,12 +34,14 @@ impl Default for TcpServer {
 
 impl TcpServer {
     pub fn new(config: ServerConfig) -> TcpServer {
+        let inner = Arc::new(Inner {
+            ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
+            sessions: Table::default(),
+            listening: Listening::default(),
+        });
         TcpServer {
-            inner: Arc::new(Inner {
-                ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
-                sessions: Table::default(),
-                listening: Listening::default(),
-            }),
+            _metrics: Registration::new(Role::Server, &inner),
+            inner,
         }
     }
 
@@ -154,7 +159,17 @@ impl TcpServer {
 
     /// Counters over all sessions, past and present.
     pub fn stats(&self) -> Stats {
-        self.inner.sessions.stats()
+        self.inner.stats()
+    }
+}
+
+impl metrics::Source for Inner {
+    fn protocol(&self) -> Protocol {
+        Protocol::tcp_or_tls(self.ep.with_config(|c| c.tls.is_some()))
+    }
+
+    fn stats(&self) -> Stats {
+        self.sessions.stats()
     }
 }
 

@@ -11,9 +11,12 @@ use super::{bind, Core, UdpConfig, UdpHandlers};
 use crate::conn::addr::resolve;
 use crate::conn::{lock, Stats};
 use crate::error::{Error, ErrorCode, Result};
+use crate::metrics::{Registration, Role, Source};
 
 /// A UDP client. Dropping it stops it.
 pub struct UdpClient {
+    /// First field: dropped while `core` lives (see `Registration`).
+    _metrics: Registration,
     core: Arc<Core>,
     target: Mutex<Option<SocketAddr>>,
 }
@@ -26,12 +29,14 @@ impl Default for UdpClient {
 
 impl UdpClient {
     pub fn new(config: UdpConfig) -> UdpClient {
+        let core = Arc::new(Core::new(
+            config,
+            ErrorCode::ClientAlreadyRunning,
+            ErrorCode::ClientNotStarted,
+        ));
         UdpClient {
-            core: Arc::new(Core::new(
-                config,
-                ErrorCode::ClientAlreadyRunning,
-                ErrorCode::ClientNotStarted,
-            )),
+            _metrics: Registration::new(Role::Client, &core),
+            core,
             target: Mutex::new(None),
         }
     }

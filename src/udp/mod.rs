@@ -24,6 +24,7 @@ use tokio::sync::watch;
 
 use crate::conn::{lock, Counters, Endpoint, Stats};
 use crate::error::{Error, ErrorCode, Result};
+use crate::metrics;
 use crate::runtime;
 
 /// Largest UDP payload over IPv4 (65535 − 20 IP − 8 UDP).
@@ -170,6 +171,12 @@ impl Core {
             runtime::invoke(self.ep.handlers.owner(), "error", || f(err));
         }
     }
+}
+
+impl metrics::Source for Core {
+    fn protocol(&self) -> metrics::Protocol {
+        metrics::Protocol::Udp
+    }
 
     fn stats(&self) -> Stats {
         let mut s = Stats::default();
@@ -180,7 +187,9 @@ impl Core {
             + socket.map_or(0, |socket| runtime::blocking(|| kernel_drops(&socket)));
         s
     }
+}
 
+impl Core {
     fn local_addr(&self) -> Option<SocketAddr> {
         self.socket
             .load()

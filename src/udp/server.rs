@@ -8,9 +8,12 @@ use super::{bind, Core, UdpConfig, UdpHandlers};
 use crate::conn::addr::resolve;
 use crate::conn::Stats;
 use crate::error::{Error, ErrorCode, Result};
+use crate::metrics::{Registration, Role, Source};
 
 /// A UDP server. Dropping it stops it.
 pub struct UdpServer {
+    /// First field: dropped while `core` lives (see `Registration`).
+    _metrics: Registration,
     core: Arc<Core>,
 }
 
@@ -22,12 +25,14 @@ impl Default for UdpServer {
 
 impl UdpServer {
     pub fn new(config: UdpConfig) -> UdpServer {
+        let core = Arc::new(Core::new(
+            config,
+            ErrorCode::ServerAlreadyRunning,
+            ErrorCode::ServerNotStarted,
+        ));
         UdpServer {
-            core: Arc::new(Core::new(
-                config,
-                ErrorCode::ServerAlreadyRunning,
-                ErrorCode::ServerNotStarted,
-            )),
+            _metrics: Registration::new(Role::Server, &core),
+            core,
         }
     }
 

@@ -20,10 +20,13 @@ use super::WsClientConfig;
 use crate::conn::client::{self, tell, First, Retry};
 use crate::conn::{lock, Counters, Endpoint, Stats};
 use crate::error::{Error, ErrorCode, Result};
+use crate::metrics::{self, Protocol, Registration, Role, Source};
 use crate::tls::Connector;
 
 /// A WebSocket client. Dropping it stops it.
 pub struct WsClient {
+    /// First field: dropped while `inner` lives (see `Registration`).
+    _metrics: Registration,
     inner: Arc<Inner>,
 }
 
@@ -50,14 +53,16 @@ struct Target {
 
 impl WsClient {
     pub fn new(config: WsClientConfig) -> WsClient {
+        let inner = Arc::new(Inner {
+            ep: Endpoint::new(config, ErrorCode::ClientAlreadyRunning),
+            current: ArcSwapOption::empty(),
+            stop_signal: Mutex::new(None),
+            retired: Counters::default(),
+            connections: AtomicU64::new(0),
+        });
         WsClient {
-            inner: Arc::new(Inner {
-                ep: Endpoint::new(config, ErrorCode::ClientAlreadyRunning),
-                current: ArcSwapOption::empty(),
-                stop_signal: Mutex::new(None),
-                retired: Counters::default(),
-                connections: AtomicU64::new(0),
-            }),
+            _metrics: Registration::new(Role::Client, &inner),
+            inner,
         }
     }
 
@@ -197,8 +202,18 @@ impl WsClient {
 
     /// Counters over every connection this client made.
     pub fn stats(&self) -> Stats {
-        let current = self.inner.current.load().as_deref().map(|c| c.stats());
-        client::stats(current, &self.inner.connections, &self.inner.retired)
+        self.inner.stats()
+    }
+}
+
+impl metrics::Source for Inner {
+    fn protocol(&self) -> Protocol {
+        Protocol::WebSocket
+    }
+
+    fn stats(&self) -> Stats {
+        let current = self.current.load().as_deref().map(|c| c.stats());
+        client::stats(current, &self.connections, &self.retired)
     }
 }
 
@@ -250,7 +265,7 @@ async fn connect(
     let established = tokio::select! {
         biased;
         _ = stop.wait_for(|s| *s) => return Ok(()),
-        r = establish(target) => r?,
+        r = metrics::timed_connect(establish(target)) => r?,
     };
     let (ws, subprotocol, peer, local) = established;
     let config = &target.config;

@@ -14,12 +14,15 @@ use super::connection::{close_code, fire_error, run, WsConnection, WsHandlers};
 use super::{handshake, WsOptions, WsServerConfig};
 use crate::conn::{Admission, Endpoint, Stats, Table};
 use crate::error::{Error, ErrorCode, Result};
+use crate::metrics::{self, Protocol, Registration, Source};
 use crate::runtime;
 use crate::tcp::{Bound, Listening};
 use crate::tls::Acceptor;
 
 /// A WebSocket server. Dropping it stops it.
 pub struct WsServer {
+    /// First field: dropped while `inner` lives (see `Registration`).
+    _metrics: Registration,
     inner: Arc<Inner>,
 }
 
@@ -44,12 +47,14 @@ pub(crate) fn ws_config(opts: &WsOptions) -> WebSocketConfig {
 
 impl WsServer {
     pub fn new(config: WsServerConfig) -> WsServer {
+        let inner = Arc::new(Inner {
+            ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
+            conns: Table::default(),
+            listening: Listening::default(),
+        });
         WsServer {
-            inner: Arc::new(Inner {
-                ep: Endpoint::new(config, ErrorCode::ServerAlreadyRunning),
-                conns: Table::default(),
-                listening: Listening::default(),
-            }),
+            _metrics: Registration::new(metrics::Role::Server, &inner),
+            inner,
         }
     }
 
@@ -166,7 +171,17 @@ impl WsServer {
 
     /// Counters over all connections, past and present.
     pub fn stats(&self) -> Stats {
-        self.inner.conns.stats()
+        self.inner.stats()
+    }
+}
+
+impl metrics::Source for Inner {
+    fn protocol(&self) -> Protocol {
+        Protocol::WebSocket
+    }
+
+    fn stats(&self) -> Stats {
+        self.conns.stats()
     }
 }
 

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::{ns_http_pair, ns_http_response};
 use crate::error::Result;
-use crate::ffi::common::items;
+use crate::ffi::common::{items, ns_stats, write_stats};
 use crate::ffi::tls::{client_copy, ns_tls_client_config};
 use crate::ffi::{
     bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string, UserData,
@@ -76,6 +76,16 @@ pub unsafe extern "C" fn ns_http_client_set_timeout_ms(
         self::client(client)?.set_timeout(Duration::from_millis(ms));
         Ok(())
     })
+}
+
+/// Counters since creation: requests (messages_out) and their body bytes, complete
+/// responses (messages_in) and their body bytes, failed requests (errors).
+#[no_mangle]
+pub unsafe extern "C" fn ns_http_client_get_stats(
+    client: *const ns_http_client,
+    out: *mut ns_stats,
+) -> ns_result {
+    guard(|| write_stats(out, self::client(client)?.stats()))
 }
 
 /// The whole-request timeout in ms; 0 for NULL.
