@@ -9,6 +9,10 @@
 #include <kcenon/network/facade/udp_facade.h>
 #include <kcenon/network/facade/websocket_facade.h>
 #include <kcenon/network/interfaces/interfaces.h>
+#include <kcenon/network/metrics/histogram.h>
+#include <kcenon/network/metrics/metrics.h>
+#include <kcenon/network/metrics/network_metrics.h>
+#include <kcenon/network/metrics/sliding_histogram.h>
 #include <kcenon/network/internal/core/connection_pool.h>
 #include <kcenon/network/protocol/protocol.h>
 #include <kcenon/network/unified/unified.h>
@@ -230,5 +234,17 @@ int all_headers_compile(const std::string& text) {
     auto unified_connection = protocol::udp::create_connection();
     sum += static_cast<int>(unified_listener->connection_count()) + (unified_connection->is_connected() ? 1 : 0);
     sum += static_cast<int>(pool.pool_size() + pool.active_count());
+    // Metrics: the original's histograms and reporter, the process-wide snapshot.
+    metrics::histogram h;
+    h.record(1.5);
+    metrics::sliding_histogram window(metrics::sliding_histogram_config::default_config());
+    window.record(2.0);
+    metrics::metric_reporter::record_latency(h.p99() + window.p50());
+    metrics::metric_reporter::report_connection_failed("refused");
+    const auto snap = metrics::snapshot();
+    const auto connect = snap.latency_ms(metrics::latency::connect);
+    sum += static_cast<int>(snap.entry(metrics::protocol::tcp, metrics::role::server).objects + connect.count +
+                            snap.stats().bytes_in + snap.to_prometheus().size() + connect.to_json().size() +
+                            metrics::metric_reporter::get_all_histograms().size() + h.snapshot().buckets.size());
     return sum;
 }

@@ -58,26 +58,25 @@ inline VoidResult to_result(ns_result code, const char* module) {
     return error_void(code, ns_last_error_message(), module);
 }
 
+inline network_stats to_stats(const ns_stats& s) {
+    return network_stats{s.connections_total, s.active_connections, s.connections_rejected, s.messages_in,
+                         s.messages_out,      s.bytes_in,           s.bytes_out,            s.queued_bytes,
+                         s.errors,            s.dropped,            s.writes};
+}
+
 template <typename Handle, typename Getter>
 inline network_stats read_stats(Handle* h, Getter get) {
     ns_stats s{};
     s.struct_size = sizeof(s);
-    network_stats out;
-    if (get(h, &s) == NS_OK) {
-        out = network_stats{s.connections_total, s.active_connections, s.connections_rejected,
-                            s.messages_in,       s.messages_out,       s.bytes_in,
-                            s.bytes_out,         s.queued_bytes,       s.errors,
-                            s.dropped,           s.writes};
-    }
-    return out;
+    return get(h, &s) == NS_OK ? to_stats(s) : network_stats{};
 }
 
-/// A view the library hands out, copied into a string.
 /// "ip:port", "[ip]:port" for IPv6 literals: how endpoints and URLs write an address.
 inline std::string endpoint_text(const std::string& ip, std::uint16_t port) {
     return (ip.find(':') == std::string::npos ? ip : "[" + ip + "]") + ":" + std::to_string(port);
 }
 
+/// A view the library hands out, copied into a string.
 inline std::string view_string(ns_http_str s) { return s.len ? std::string(s.data, s.len) : std::string(); }
 
 inline std::uint64_t to_ms(std::chrono::milliseconds d) {

@@ -92,6 +92,10 @@ public:
     }
 
     // ---- Additions ----
+    /// Requests (messages_out) and their body bytes, complete responses (messages_in) and
+    /// their body bytes, failed requests (errors), since creation.
+    [[nodiscard]] network_stats stats() const { return network::detail::read_stats(handle_, &ns_http_client_get_stats); }
+
     /// Any method; `query` is appended to the URL's query. Errors: -1 bad URL or arguments,
     /// -601 refused, -607 unresolvable, -602/-4 timeouts, -605/-606 TLS, -603 closed early,
     /// -642 body over the limit, -644 protocol error or too many redirects.
