@@ -990,6 +990,26 @@ static void test_metrics(void) {
     ns_metrics_snapshot_free(during);
     ns_metrics_snapshot_free(before);
     ns_metrics_snapshot_free(NULL);
+
+    /* A TCP server given TLS options counts as TLS, live and once freed. */
+    CHECK(ns_metrics_snapshot_new(&before) == NS_OK);
+    const metrics_entry tcp0 = metrics_of(before, NS_METRICS_TCP, NS_METRICS_SERVER);
+    const metrics_entry tls0 = metrics_of(before, NS_METRICS_TLS, NS_METRICS_SERVER);
+    ns_tcp_server *secure = ns_tcp_server_new();
+    ns_tls_server_config *tls = ns_tls_server_config_new();
+    CHECK(ns_tcp_server_set_tls(secure, tls) == NS_OK);
+    ns_tls_server_config_free(tls);
+    CHECK(ns_metrics_snapshot_new(&during) == NS_OK);
+    CHECK(metrics_of(during, NS_METRICS_TLS, NS_METRICS_SERVER).objects == tls0.objects + 1);
+    CHECK(metrics_of(during, NS_METRICS_TCP, NS_METRICS_SERVER).objects == tcp0.objects);
+    ns_tcp_server_free(secure);
+    CHECK(ns_metrics_snapshot_new(&after) == NS_OK);
+    const metrics_entry tls1 = metrics_of(after, NS_METRICS_TLS, NS_METRICS_SERVER);
+    CHECK(tls1.objects == tls0.objects && tls1.created == tls0.created + 1);
+    CHECK(metrics_of(after, NS_METRICS_TCP, NS_METRICS_SERVER).created == tcp0.created);
+    ns_metrics_snapshot_free(after);
+    ns_metrics_snapshot_free(during);
+    ns_metrics_snapshot_free(before);
 }
 
 int main(void) {

@@ -94,7 +94,8 @@ pub struct Entry {
     pub stats: Stats,
     /// Servers or clients of this kind that exist now.
     pub objects: u64,
-    /// Servers or clients of this kind created so far.
+    /// Servers or clients of this kind created so far (live plus dropped; counted under the
+    /// protocol they have now, or had when dropped).
     pub objects_total: u64,
 }
 
@@ -401,7 +402,8 @@ fn add(a: &mut Stats, b: &Stats, gauges: bool) {
 struct Registry {
     next_id: u64,
     live: BTreeMap<u64, (Role, Weak<dyn Source>)>,
-    /// Counters of dropped objects, and objects created, per protocol and role.
+    /// Counters and number of dropped objects, per protocol and role (the protocol an object
+    /// had when it was dropped: a TCP one may have become TLS).
     past: [[Entry; 2]; 7],
 }
 
@@ -426,8 +428,6 @@ impl Registration {
         let mut reg = lock(&REGISTRY);
         let id = reg.next_id;
         reg.next_id += 1;
-        let protocol = source.protocol();
-        reg.past[protocol as usize][role as usize].objects_total += 1;
         reg.live.insert(id, (role, weak));
         Registration { id }
     }
@@ -440,6 +440,7 @@ impl Drop for Registration {
             if let Some(source) = source.upgrade() {
                 let entry = &mut reg.past[source.protocol() as usize][role as usize];
                 add(&mut entry.stats, &source.stats(), false);
+                entry.objects_total += 1;
             }
         }
     }
@@ -455,6 +456,7 @@ pub fn snapshot() -> Snapshot {
             let entry = &mut entries[source.protocol() as usize][*role as usize];
             add(&mut entry.stats, &source.stats(), true);
             entry.objects += 1;
+            entry.objects_total += 1;
         }
     }
     drop(reg);
