@@ -154,12 +154,32 @@ inline histogram_snapshot make_snapshot(const std::vector<double>& bounds, const
     return s;
 }
 
+/// percentile/p50…p999 and mean over a class's snapshot() (histogram, sliding_histogram).
+template <typename Derived>
+class quantiles {
+public:
+    /// The value at quantile `p` (0…1), interpolated inside its bucket; 0 when empty.
+    double percentile(double p) const {
+        const auto s = static_cast<const Derived&>(*this).snapshot();
+        return percentile_of(s.buckets, s.count, s.min_value, s.max_value, p);
+    }
+    double p50() const { return percentile(0.50); }
+    double p95() const { return percentile(0.95); }
+    double p99() const { return percentile(0.99); }
+    double p999() const { return percentile(0.999); }
+    /// 0 when empty.
+    double mean() const {
+        const auto s = static_cast<const Derived&>(*this).snapshot();
+        return s.count == 0 ? 0.0 : s.sum / static_cast<double>(s.count);
+    }
+};
+
 }  // namespace detail
 
 class sliding_histogram;
 
 /// A thread-safe histogram over fixed buckets (default: network latencies in ms).
-class histogram {
+class histogram : public detail::quantiles<histogram> {
 public:
     explicit histogram(histogram_config cfg = histogram_config::default_latency_config())
         : boundaries_(std::move(cfg.bucket_boundaries)) {
@@ -204,19 +224,6 @@ public:
     double min() const { return locked([this] { return min_; }); }
     /// -inf when empty.
     double max() const { return locked([this] { return max_; }); }
-    double mean() const {
-        return locked([this] { return count_ == 0 ? 0.0 : sum_ / static_cast<double>(count_); });
-    }
-
-    /// The value at quantile `p` (0…1), interpolated inside its bucket; 0 when empty.
-    double percentile(double p) const {
-        const auto s = snapshot();
-        return detail::percentile_of(s.buckets, s.count, s.min_value, s.max_value, p);
-    }
-    double p50() const { return percentile(0.50); }
-    double p95() const { return percentile(0.95); }
-    double p99() const { return percentile(0.99); }
-    double p999() const { return percentile(0.999); }
 
     /// (upper bound, cumulative count) per bucket, +inf last.
     std::vector<std::pair<double, std::uint64_t>> buckets() const { return snapshot().buckets; }

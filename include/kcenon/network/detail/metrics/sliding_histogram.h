@@ -22,7 +22,7 @@ struct sliding_histogram_config {
     }
 };
 
-class sliding_histogram {
+class sliding_histogram : public detail::quantiles<sliding_histogram> {
 public:
     explicit sliding_histogram(sliding_histogram_config cfg = sliding_histogram_config::default_config())
         : config_(std::move(cfg)),
@@ -65,18 +65,6 @@ public:
 
     std::uint64_t count() const { return snapshot().count; }
     double sum() const { return snapshot().sum; }
-    double mean() const {
-        const auto s = snapshot();
-        return s.count == 0 ? 0.0 : s.sum / static_cast<double>(s.count);
-    }
-    double percentile(double p) const {
-        const auto s = snapshot();
-        return detail::percentile_of(s.buckets, s.count, s.min_value, s.max_value, p);
-    }
-    double p50() const { return percentile(0.50); }
-    double p95() const { return percentile(0.95); }
-    double p99() const { return percentile(0.99); }
-    double p999() const { return percentile(0.999); }
 
     /// The observations of the current window together.
     histogram_snapshot snapshot(const std::map<std::string, std::string>& labels = {}) const {
