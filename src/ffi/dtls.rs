@@ -181,14 +181,13 @@ pub unsafe extern "C" fn ns_dtls_server_new() -> *mut ns_dtls_server {
 /// `ns_udp_server_free`. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ns_dtls_server_free(server: *mut ns_dtls_server) {
-    guard_value((), || {
-        if !server.is_null() {
-            // SAFETY: the pointer came from ns_dtls_server_new and is freed once, as documented.
-            let server = unsafe { Box::from_raw(server) };
+    // SAFETY: the pointer came from ns_dtls_server_new and is freed once, as documented.
+    unsafe {
+        crate::ffi::free_boxed(server, |server| {
             let _ = server.0.stop();
             server.0.set_handlers(|h| *h = DtlsHandlers::default());
-        }
-    })
+        })
+    }
 }
 
 /// Certificate, key and client CA from a copy of `config` (required: NULL → -1; versions and
@@ -426,14 +425,13 @@ pub unsafe extern "C" fn ns_dtls_client_new() -> *mut ns_dtls_client {
 /// `ns_udp_client_free`. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ns_dtls_client_free(client: *mut ns_dtls_client) {
-    guard_value((), || {
-        if !client.is_null() {
-            // SAFETY: the pointer came from ns_dtls_client_new and is freed once, as documented.
-            let client = unsafe { Box::from_raw(client) };
+    // SAFETY: the pointer came from ns_dtls_client_new and is freed once, as documented.
+    unsafe {
+        crate::ffi::free_boxed(client, |client| {
             let _ = client.0.stop();
             client.0.set_handlers(|h| *h = DtlsHandlers::default());
-        }
-    })
+        })
+    }
 }
 
 /// Verification, CA, server name, pins and client certificate from a copy of `config` (NULL:

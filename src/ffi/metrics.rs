@@ -4,7 +4,7 @@ use std::ffi::{c_char, CString};
 use std::sync::OnceLock;
 
 use super::common::{ns_stats, write_optional, write_sized, write_stats};
-use super::{guard, guard_value, invalid, ns_result};
+use super::{free_boxed, guard, invalid, ns_result};
 use crate::error::Result;
 use crate::metrics::{self, Latency, Protocol, Role, Snapshot, BUCKETS, BUCKET_BOUNDS_US};
 
@@ -83,12 +83,8 @@ pub unsafe extern "C" fn ns_metrics_snapshot_new(out: *mut *mut ns_metrics_snaps
 /// Releases a snapshot (and the text `ns_metrics_snapshot_prometheus` lent). NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ns_metrics_snapshot_free(snap: *mut ns_metrics_snapshot) {
-    guard_value((), || {
-        if !snap.is_null() {
-            // SAFETY: the pointer came from ns_metrics_snapshot_new and is freed once.
-            drop(unsafe { Box::from_raw(snap) });
-        }
-    })
+    // SAFETY: the pointer came from ns_metrics_snapshot_new and is freed once.
+    unsafe { free_boxed(snap, |_| ()) }
 }
 
 /// The counters of one protocol (`NS_METRICS_TCP` … or `NS_METRICS_ALL_PROTOCOLS`) and role

@@ -163,6 +163,21 @@ pub(crate) fn guard_value<T>(fallback: T, f: impl FnOnce() -> T) -> T {
     })
 }
 
+/// What every `_free`/`_release` does behind the panic guard: NULL is a no-op; otherwise
+/// `finish` runs on the object (stop it, drop its callbacks) and then it is released.
+///
+/// # Safety
+/// `p` is NULL or came from `Box::into_raw` in this library and is not used again.
+pub(crate) unsafe fn free_boxed<T>(p: *mut T, finish: impl FnOnce(&T)) {
+    guard_value((), || {
+        if !p.is_null() {
+            // SAFETY: the caller's promise (above).
+            let owned = unsafe { Box::from_raw(p) };
+            finish(&owned);
+        }
+    })
+}
+
 pub(crate) fn invalid(what: &str) -> Error {
     Error::new(ErrorCode::InvalidArgument, what)
 }

@@ -3,7 +3,7 @@
 use std::ffi::c_void;
 use std::time::Duration;
 
-use super::{guard, guard_value, invalid, ns_free_fn, ns_result, UserData};
+use super::{free_boxed, guard, invalid, ns_free_fn, ns_result, UserData};
 use crate::timer::Timer;
 
 /// A repeating timer. Create with `ns_timer_new`, release with `ns_timer_free`.
@@ -50,10 +50,6 @@ pub unsafe extern "C" fn ns_timer_new(
 /// the timer's own callback it only prevents further calls). NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ns_timer_free(timer: *mut ns_timer) {
-    guard_value((), || {
-        if !timer.is_null() {
-            // SAFETY: the pointer came from ns_timer_new and is freed once, as documented.
-            drop(unsafe { Box::from_raw(timer) });
-        }
-    })
+    // SAFETY: the pointer came from ns_timer_new and is freed once, as documented.
+    unsafe { free_boxed(timer, |_| ()) }
 }

@@ -104,12 +104,8 @@ pub unsafe extern "C" fn ns_tls_server_config_new() -> *mut ns_tls_server_config
 /// was handed to keep their copy.
 #[no_mangle]
 pub unsafe extern "C" fn ns_tls_server_config_free(config: *mut ns_tls_server_config) {
-    guard_value((), || {
-        if !config.is_null() {
-            // SAFETY: the pointer came from ns_tls_server_config_new and is freed once.
-            drop(unsafe { Box::from_raw(config) });
-        }
-    })
+    // SAFETY: the pointer came from ns_tls_server_config_new and is freed once.
+    unsafe { crate::ffi::free_boxed(config, |_| ()) }
 }
 
 /// Turns TLS on for a TCP server with a copy of `config`, or off with NULL. Before start
@@ -261,12 +257,8 @@ pub unsafe extern "C" fn ns_tls_client_config_new(verify_cert: bool) -> *mut ns_
 /// Releases a configuration from `ns_tls_client_config_new` (NULL is a no-op).
 #[no_mangle]
 pub unsafe extern "C" fn ns_tls_client_config_free(config: *mut ns_tls_client_config) {
-    guard_value((), || {
-        if !config.is_null() {
-            // SAFETY: the pointer came from ns_tls_client_config_new and is freed once.
-            drop(unsafe { Box::from_raw(config) });
-        }
-    })
+    // SAFETY: the pointer came from ns_tls_client_config_new and is freed once.
+    unsafe { crate::ffi::free_boxed(config, |_| ()) }
 }
 
 /// Turns TLS on for a TCP client with a copy of `config`, or off with NULL. Before start

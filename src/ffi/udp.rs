@@ -199,14 +199,13 @@ pub unsafe extern "C" fn ns_udp_server_new() -> *mut ns_udp_server {
 /// NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ns_udp_server_free(server: *mut ns_udp_server) {
-    guard_value((), || {
-        if !server.is_null() {
-            // SAFETY: the pointer came from ns_udp_server_new and is freed once, as documented.
-            let server = unsafe { Box::from_raw(server) };
+    // SAFETY: the pointer came from ns_udp_server_new and is freed once, as documented.
+    unsafe {
+        crate::ffi::free_boxed(server, |server| {
             let _ = server.0.stop();
             server.0.set_handlers(|h| *h = UdpHandlers::default());
-        }
-    })
+        })
+    }
 }
 
 /// Address to bind ("0.0.0.0" default, "127.0.0.1", "::", "::1"). Before start (else -661).
@@ -409,14 +408,13 @@ pub unsafe extern "C" fn ns_udp_client_new() -> *mut ns_udp_client {
 /// NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ns_udp_client_free(client: *mut ns_udp_client) {
-    guard_value((), || {
-        if !client.is_null() {
-            // SAFETY: the pointer came from ns_udp_client_new and is freed once, as documented.
-            let client = unsafe { Box::from_raw(client) };
+    // SAFETY: the pointer came from ns_udp_client_new and is freed once, as documented.
+    unsafe {
+        crate::ffi::free_boxed(client, |client| {
             let _ = client.0.stop();
             client.0.set_handlers(|h| *h = UdpHandlers::default());
-        }
-    })
+        })
+    }
 }
 
 /// Local address to bind (default: any address of the target's family). Before start (-664).

@@ -53,13 +53,12 @@ pub unsafe extern "C" fn ns_http_client_new(timeout_ms: u64) -> *mut ns_http_cli
 /// and releases the client. Exclusive. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ns_http_client_free(client: *mut ns_http_client) {
-    guard_value((), || {
-        if !client.is_null() {
-            // SAFETY: the pointer came from ns_http_client_new and is freed once, as documented.
-            let client = unsafe { Box::from_raw(client) };
+    // SAFETY: the pointer came from ns_http_client_new and is freed once, as documented.
+    unsafe {
+        crate::ffi::free_boxed(client, |client| {
             client.0.cancel_all();
-        }
-    })
+        })
+    }
 }
 
 /// Whole-request timeout (> 0) for requests started from now on: not connected in time →

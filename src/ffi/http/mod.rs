@@ -473,12 +473,8 @@ pub unsafe extern "C" fn ns_http_response_find_header(
 /// Releases a response the client returned. NULL is a no-op; never pass a handler's response.
 #[no_mangle]
 pub unsafe extern "C" fn ns_http_response_free(response: *mut ns_http_response) {
-    guard_value((), || {
-        if !response.is_null() {
-            // SAFETY: the pointer came from the client (Box) and is freed once, as documented.
-            drop(unsafe { Box::from_raw(response) });
-        }
-    })
+    // SAFETY: the pointer came from the client (Box) and is freed once, as documented.
+    unsafe { crate::ffi::free_boxed(response, |_| ()) }
 }
 
 /// Parses an absolute http:// or https:// URL into `*out` (release with
@@ -557,10 +553,6 @@ pub unsafe extern "C" fn ns_http_url_query_at(
 /// Releases a parsed URL. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ns_http_url_free(url: *mut ns_http_url) {
-    guard_value((), || {
-        if !url.is_null() {
-            // SAFETY: the pointer came from ns_http_url_parse and is freed once.
-            drop(unsafe { Box::from_raw(url) });
-        }
-    })
+    // SAFETY: the pointer came from ns_http_url_parse and is freed once.
+    unsafe { crate::ffi::free_boxed(url, |_| ()) }
 }

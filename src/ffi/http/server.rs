@@ -115,14 +115,13 @@ pub unsafe extern "C" fn ns_http_server_new() -> *mut ns_http_server {
 /// server. Exclusive, and waits, as `ns_tcp_server_free`. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ns_http_server_free(server: *mut ns_http_server) {
-    guard_value((), || {
-        if !server.is_null() {
-            // SAFETY: the pointer came from ns_http_server_new and is freed once, as documented.
-            let server = unsafe { Box::from_raw(server) };
+    // SAFETY: the pointer came from ns_http_server_new and is freed once, as documented.
+    unsafe {
+        crate::ffi::free_boxed(server, |server| {
             let _ = server.0.stop();
             server.0.clear_routes();
-        }
-    })
+        })
+    }
 }
 
 /// Address to bind, e.g. "127.0.0.1", "::1", "::" (default "0.0.0.0"). Before start (else

@@ -28,14 +28,13 @@ pub unsafe extern "C" fn ns_quic_client_new() -> *mut ns_quic_client {
 /// `ns_tcp_client_free`. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ns_quic_client_free(client: *mut ns_quic_client) {
-    guard_value((), || {
-        if !client.is_null() {
-            // SAFETY: the pointer came from ns_quic_client_new and is freed once, as documented.
-            let client = unsafe { Box::from_raw(client) };
+    // SAFETY: the pointer came from ns_quic_client_new and is freed once, as documented.
+    unsafe {
+        crate::ffi::free_boxed(client, |client| {
             let _ = client.0.stop();
             client.0.set_handlers(|h| *h = QuicHandlers::default());
-        }
-    })
+        })
+    }
 }
 
 /// Verification, CA, server name, pins, client certificate and ALPN from a copy of `config`

@@ -46,13 +46,9 @@ pub unsafe extern "C" fn ns_quic_connection_retain(
 /// received.
 #[no_mangle]
 pub unsafe extern "C" fn ns_quic_connection_release(connection: *mut ns_quic_connection) {
-    guard_value((), || {
-        if !connection.is_null() {
-            // SAFETY: the pointer is an owned handle (Box::into_raw) released once, as
-            // documented.
-            drop(unsafe { Box::from_raw(connection) });
-        }
-    })
+    // SAFETY: the pointer is an owned handle (Box::into_raw) released once, as
+    // documented.
+    unsafe { crate::ffi::free_boxed(connection, |_| ()) }
 }
 
 /// Process-unique id of the connection (never reused); 0 for NULL.

@@ -27,14 +27,13 @@ pub unsafe extern "C" fn ns_quic_server_new() -> *mut ns_quic_server {
 /// `ns_tcp_server_free`. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ns_quic_server_free(server: *mut ns_quic_server) {
-    guard_value((), || {
-        if !server.is_null() {
-            // SAFETY: the pointer came from ns_quic_server_new and is freed once, as documented.
-            let server = unsafe { Box::from_raw(server) };
+    // SAFETY: the pointer came from ns_quic_server_new and is freed once, as documented.
+    unsafe {
+        crate::ffi::free_boxed(server, |server| {
             let _ = server.0.stop();
             server.0.set_handlers(|h| *h = QuicHandlers::default());
-        }
-    })
+        })
+    }
 }
 
 /// Certificate, key, client CA and ALPN protocols from a copy of `config` (QUIC always uses

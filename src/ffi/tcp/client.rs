@@ -30,16 +30,15 @@ pub unsafe extern "C" fn ns_tcp_client_new() -> *mut ns_tcp_client {
 /// callback runs.
 #[no_mangle]
 pub unsafe extern "C" fn ns_tcp_client_free(client: *mut ns_tcp_client) {
-    guard_value((), || {
-        if !client.is_null() {
-            // SAFETY: the pointer came from ns_tcp_client_new and is freed once, as documented.
-            let client = unsafe { Box::from_raw(client) };
+    // SAFETY: the pointer came from ns_tcp_client_new and is freed once, as documented.
+    unsafe {
+        crate::ffi::free_boxed(client, |client| {
             // Stop first so a blocking free still reports disconnections; then no new
             // callback may start.
             let _ = client.0.stop();
             client.0.set_handlers(|h| *h = Handlers::default());
-        }
-    })
+        })
+    }
 }
 
 fn client_cfg(

@@ -49,12 +49,8 @@ pub unsafe extern "C" fn ns_tcp_pool_new(
 /// no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ns_tcp_pool_free(pool: *mut ns_tcp_pool) {
-    guard_value((), || {
-        if !pool.is_null() {
-            // SAFETY: the pointer came from ns_tcp_pool_new and is freed once, as documented.
-            drop(unsafe { Box::from_raw(pool) });
-        }
-    })
+    // SAFETY: the pointer came from ns_tcp_pool_new and is freed once, as documented.
+    unsafe { crate::ffi::free_boxed(pool, |_| ()) }
 }
 
 /// Connects every client, waiting for each (TLS handshake included). A failure stops the

@@ -31,16 +31,15 @@ pub unsafe extern "C" fn ns_tcp_server_new() -> *mut ns_tcp_server {
 /// callback runs.
 #[no_mangle]
 pub unsafe extern "C" fn ns_tcp_server_free(server: *mut ns_tcp_server) {
-    guard_value((), || {
-        if !server.is_null() {
-            // SAFETY: the pointer came from ns_tcp_server_new and is freed once, as documented.
-            let server = unsafe { Box::from_raw(server) };
+    // SAFETY: the pointer came from ns_tcp_server_new and is freed once, as documented.
+    unsafe {
+        crate::ffi::free_boxed(server, |server| {
             // Stop first so a blocking free still reports disconnections; then no new
             // callback may start.
             let _ = server.0.stop();
             server.0.set_handlers(|h| *h = Handlers::default());
-        }
-    })
+        })
+    }
 }
 
 fn server_conn(

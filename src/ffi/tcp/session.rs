@@ -22,13 +22,9 @@ pub unsafe extern "C" fn ns_tcp_session_retain(
 /// pointer a callback received.
 #[no_mangle]
 pub unsafe extern "C" fn ns_tcp_session_release(session: *mut ns_tcp_session) {
-    guard_value((), || {
-        if !session.is_null() {
-            // SAFETY: the pointer came from ns_tcp_session_retain (Box::into_raw) and is
-            // released once, as documented.
-            drop(unsafe { Box::from_raw(session) });
-        }
-    })
+    // SAFETY: the pointer came from ns_tcp_session_retain (Box::into_raw) and is
+    // released once, as documented.
+    unsafe { crate::ffi::free_boxed(session, |_| ()) }
 }
 
 /// Process-unique id of the session (never reused); 0 when `session` is NULL.

@@ -31,14 +31,13 @@ pub unsafe extern "C" fn ns_ws_client_new() -> *mut ns_ws_client {
 /// `ns_tcp_client_free`. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ns_ws_client_free(client: *mut ns_ws_client) {
-    guard_value((), || {
-        if !client.is_null() {
-            // SAFETY: the pointer came from ns_ws_client_new and is freed once, as documented.
-            let client = unsafe { Box::from_raw(client) };
+    // SAFETY: the pointer came from ns_ws_client_new and is freed once, as documented.
+    unsafe {
+        crate::ffi::free_boxed(client, |client| {
             let _ = client.0.stop();
             client.0.set_handlers(|h| *h = WsHandlers::default());
-        }
-    })
+        })
+    }
 }
 
 /// Request path (default "/", must start with '/'). Before start (else -664); same for every

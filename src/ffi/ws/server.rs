@@ -30,14 +30,13 @@ pub unsafe extern "C" fn ns_ws_server_new() -> *mut ns_ws_server {
 /// `ns_tcp_server_free`. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn ns_ws_server_free(server: *mut ns_ws_server) {
-    guard_value((), || {
-        if !server.is_null() {
-            // SAFETY: the pointer came from ns_ws_server_new and is freed once, as documented.
-            let server = unsafe { Box::from_raw(server) };
+    // SAFETY: the pointer came from ns_ws_server_new and is freed once, as documented.
+    unsafe {
+        crate::ffi::free_boxed(server, |server| {
             let _ = server.0.stop();
             server.0.set_handlers(|h| *h = WsHandlers::default());
-        }
-    })
+        })
+    }
 }
 
 /// Address to bind, e.g. "127.0.0.1", "::1", "::" (default "0.0.0.0"). Before start (else
