@@ -3,7 +3,8 @@
  * in steady state, for a stream of sends (coalesced by the writer task) and for lone sends
  * after the echo of the previous one (written directly by the sending thread). */
 #define _POSIX_C_SOURCE 200809L
-#include <sched.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,17 @@
 
 static _Atomic(uint64_t) received;   /* messages delivered, in order */
 static _Atomic(int) mismatches;      /* messages whose bytes differ from what was sent */
-static _Atomic(int) connected;
+static _Atomic(uint64_t) connected;
+
+/* The callbacks announce progress here; waiters block on it (no spinning on a 2-core machine). */
+static pthread_mutex_t progress_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t progress = PTHREAD_COND_INITIALIZER;
+
+static void announce(void) {
+    pthread_mutex_lock(&progress_lock);
+    pthread_cond_broadcast(&progress);
+    pthread_mutex_unlock(&progress_lock);
+}
 
 static void fill(uint8_t* m, uint64_t seq) {
     for (int k = 0; k < MESSAGE; ++k) m[k] = (uint8_t)(seq * 31u + (uint64_t)k);
@@ -30,18 +41,14 @@ static void on_receive(void* ud, const ns_tcp_session* s, const uint8_t* data, s
     fill(expected, atomic_load(&received));
     if (len != MESSAGE || memcmp(data, expected, MESSAGE) != 0) atomic_fetch_add(&mismatches, 1);
     atomic_fetch_add(&received, 1);
+    announce();
 }
 
 static void on_connected(void* ud, const ns_tcp_session* s) {
     (void)ud;
     (void)s;
     atomic_store(&connected, 1);
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+    announce();
 }
 
 static void fail(const char* what) {
@@ -49,13 +56,18 @@ static void fail(const char* what) {
     exit(1);
 }
 
-/* Spins (yielding) until `*value` reaches `goal`; fails after 60 s. */
-static void wait_for(_Atomic(uint64_t)* value, uint64_t goal, const char* what) {
-    const double deadline = now() + 60;
-    while (atomic_load(value) < goal) {
-        if (now() > deadline) fail(what);
-        sched_yield();
-    }
+/* Blocks until `*value` reaches `goal`; fails after `seconds`. */
+static void wait_for(_Atomic(uint64_t)* value, uint64_t goal, int seconds, const char* what) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += seconds;
+    pthread_mutex_lock(&progress_lock);
+    while (atomic_load(value) < goal)
+        if (pthread_cond_timedwait(&progress, &progress_lock, &deadline) == ETIMEDOUT) {
+            pthread_mutex_unlock(&progress_lock);
+            fail(what);
+        }
+    pthread_mutex_unlock(&progress_lock);
 }
 
 static uint64_t sent;
@@ -67,7 +79,7 @@ static void send_one(struct ns_tcp_client* c) {
         ns_result r = ns_tcp_client_send(c, m, MESSAGE);
         if (r == NS_OK) break;
         if (r != NS_ERR_SEND_QUEUE_FULL) fail("send");
-        sched_yield();
+        wait_for(&received, atomic_load(&received) + 1, 60, "backpressure"); /* the queue drains */
     }
     ++sent;
 }
@@ -75,10 +87,10 @@ static void send_one(struct ns_tcp_client* c) {
 /* `stream` sends in a loop, then `lone` sends each after the previous one arrived. */
 static void traffic(struct ns_tcp_client* c, int stream, int lone) {
     for (int i = 0; i < stream; ++i) send_one(c);
-    wait_for(&received, sent, "stream delivery");
+    wait_for(&received, sent, 60, "stream delivery");
     for (int i = 0; i < lone; ++i) {
         send_one(c);
-        wait_for(&received, sent, "lone delivery");
+        wait_for(&received, sent, 60, "lone delivery");
     }
 }
 
@@ -94,11 +106,7 @@ int main(void) {
     if (ns_tcp_client_set_framing(client, NS_FRAMING_LENGTH_PREFIXED) ||
         ns_tcp_client_set_connected_callback(client, on_connected, NULL, NULL) || ns_tcp_client_start(client, "127.0.0.1", port))
         fail("client");
-    const double deadline = now() + 20;
-    while (!atomic_load(&connected)) {
-        if (now() > deadline) fail("connect");
-        sched_yield();
-    }
+    wait_for(&connected, 1, 20, "connect");
 
     traffic(client, 50000, 500); /* warm up: buffers reach their working sizes */
     const int stream = 100000, lone = 2000;

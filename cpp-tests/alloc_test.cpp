@@ -3,13 +3,13 @@
 // std::function taking the session and a const std::vector&) allocate nothing in the library
 // in steady state, streamed and lone. The vectors the caller moves into send_packet are built
 // before counting starts: they are the caller's allocations, not ours.
-#include <sched.h>
-
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 #include "alloc_hook.h"
@@ -26,6 +26,14 @@ constexpr std::size_t kMessage = 64;
 std::atomic<std::uint64_t> received{0};
 std::atomic<int> mismatches{0};
 std::uint64_t sent = 0;
+// The callbacks announce progress here; waiters block on it (no spinning on a 2-core machine).
+std::mutex progress_mutex;
+std::condition_variable progress;
+
+void announce() {
+    std::lock_guard<std::mutex> lock(progress_mutex);
+    progress.notify_all();
+}
 
 std::vector<std::uint8_t> message(std::uint64_t seq) {
     std::vector<std::uint8_t> m(kMessage);
@@ -39,11 +47,8 @@ std::vector<std::uint8_t> message(std::uint64_t seq) {
 }
 
 void wait_for(std::uint64_t goal, const char* what) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (received.load() < goal) {
-        if (std::chrono::steady_clock::now() > deadline) fail(what);
-        sched_yield();
-    }
+    std::unique_lock<std::mutex> lock(progress_mutex);
+    if (!progress.wait_for(lock, std::chrono::seconds(60), [&] { return received.load() >= goal; })) fail(what);
 }
 
 /// `stream` sends in a loop, then `lone` sends each after the previous one arrived; the
@@ -55,7 +60,7 @@ void traffic(core::messaging_client& c, std::vector<std::vector<std::uint8_t>>& 
             auto r = c.send_packet(std::move(messages[i]));
             if (r.is_ok()) break;
             if (r.error().code != error_codes::network_system::send_queue_full) fail("send");
-            sched_yield();  // backpressure: the moved-from vector is still the caller's
+            wait_for(received.load() + 1, "backpressure");  // the moved-from vector is still the caller's
         }
         ++sent;
         if (i >= stream) wait_for(sent, "lone delivery");
@@ -83,18 +88,21 @@ int main() {
         for (std::size_t k = 0; same && k < kMessage; ++k) same = d[k] == static_cast<std::uint8_t>(expected * 31u + k);
         if (!same) mismatches.fetch_add(1);
         received.fetch_add(1);
+        announce();
     });
     if (server->start_server(0).is_err()) fail("server start");
     core::client_options co;
     co.framing = framing::length_prefixed;
     core::messaging_client client("alloc", co);
     std::atomic<bool> up{false};
-    client.set_connected_callback([&] { up = true; });
+    client.set_connected_callback([&] {
+        up = true;
+        announce();
+    });
     if (client.start_client("127.0.0.1", server->port()).is_err()) fail("client start");
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!up) {
-        if (std::chrono::steady_clock::now() > deadline) fail("connect");
-        sched_yield();
+    {
+        std::unique_lock<std::mutex> lock(progress_mutex);
+        if (!progress.wait_for(lock, std::chrono::seconds(20), [&] { return up.load(); })) fail("connect");
     }
 
     auto warm = build(50500);

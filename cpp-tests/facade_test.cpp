@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "posix_util.h"
 #include "test_util.h"
 
 using namespace kcenon::network;
@@ -418,7 +419,8 @@ TEST(Facade, BadConfigurationIsRefusedNamingTheField) {
     expect_invalid(quic.create_server(qs), "max_connections");
 
     // A connect failure is the connect's own code, not the original's blanket -600.
-    tc.port = free_port(SOCK_STREAM);
+    test::posix::refusing_tcp_port closed;
+    tc.port = closed.port();
     tc.timeout = std::chrono::seconds(5);
     auto refused = tcp.create_client(tc);
     ASSERT_TRUE(refused.is_err());

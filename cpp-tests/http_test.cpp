@@ -644,12 +644,8 @@ TEST(Http, ClientErrors) {
     EXPECT_EQ(u.value().path, "/a/b");
     EXPECT_EQ(u.value().query, (std::map<std::string, std::string>{{"x", "1"}, {"y", " "}}));
     EXPECT_EQ(core::http_url::parse("http://h").value().port, 80);
-    unsigned short free_port;
-    {
-        auto s = serve([](core::http_server&) {});
-        free_port = s->port();
-    }
-    EXPECT_EQ(client.get("http://127.0.0.1:" + std::to_string(free_port) + "/").error().code, -601);
+    test::posix::refusing_tcp_port closed;
+    EXPECT_EQ(client.get("http://127.0.0.1:" + std::to_string(closed.port()) + "/").error().code, -601);
     EXPECT_EQ(client.get("http://no-such-host.invalid/").error().code, -607);
     // No complete response in time → -4: a POSIX listener that accepts and never answers.
     test::posix::fd_guard listener(::socket(AF_INET, SOCK_STREAM, 0));

@@ -318,7 +318,7 @@ static void fork_child_and_exec(void) {
 
 static ns_tcp_server *g_a;
 static counter g_a_entered;
-static atomic_int g_a_release = 0;
+static counter g_a_release;
 static atomic_int g_a_done = 0;
 static atomic_int g_a_freed = 0;
 static atomic_int g_a_late_calls = 0;
@@ -338,11 +338,10 @@ static void a_receive(void *ud, const ns_tcp_session *s, const uint8_t *d, size_
     (void)n;
     if (atomic_load(&g_a_freed)) atomic_fetch_add(&g_a_late_calls, 1);
     counter_bump(&g_a_entered);
-    double until = now_ms() + 20000;
-    while (!atomic_load(&g_a_release) && now_ms() < until) sched_yield();
-    /* Still running for a while after B started freeing A. */
-    double end = now_ms() + 50;
-    while (now_ms() < end) sched_yield();
+    counter_wait(&g_a_release, 1, 20);
+    /* Still running for a while after B started freeing A (work, not synchronisation). */
+    const struct timespec busy = {0, 50 * 1000 * 1000};
+    nanosleep(&busy, NULL);
     atomic_store(&g_a_done, 1);
 }
 
@@ -357,7 +356,7 @@ static void b_receive(void *ud, const ns_tcp_session *s, const uint8_t *d, size_
     (void)s;
     (void)d;
     (void)n;
-    atomic_store(&g_a_release, 1);
+    counter_bump(&g_a_release);
     double t0 = now_ms();
     ns_tcp_server_free(g_a);
     if (getenv("NS_DEBUG")) fprintf(stderr, "free took %.1f ms, done=%d\n", now_ms() - t0, atomic_load(&g_a_done));
@@ -369,6 +368,7 @@ static void b_receive(void *ud, const ns_tcp_session *s, const uint8_t *d, size_
 static void free_from_other_callback(void) {
     begin("free of A from a callback of B");
     counter_init(&g_a_entered);
+    counter_init(&g_a_release);
     counter_init(&g_b_done);
     uint16_t port_a = 0, port_b = 0;
     g_a = echo_server(&port_a);

@@ -25,6 +25,7 @@
 #include <kcenon/network/core/messaging_server.h>
 #include <kcenon/network/core/secure_messaging_client.h>
 
+#include "posix_util.h"
 #include "test_util.h"
 
 using namespace kcenon::network;
@@ -80,19 +81,6 @@ int drained_server_sockets(uint16_t port) {
         if (std::stoul(queues.substr(queues.find(':') + 1), nullptr, 16) == 0) ++count;
     }
     return count;
-}
-
-/// A loopback port nothing listens on (bound once, then released).
-uint16_t unused_tcp_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    close(fd);
-    return ntohs(addr.sin_port);
 }
 
 void bump(test::counter& c) {
@@ -177,7 +165,7 @@ TEST(Lifecycle, FramedHeadersDoNotReserveAnnouncedLengths) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     int drained = 0;
     while ((drained = drained_server_sockets(port)) < kConnections && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::yield();
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // no notification for it: poll
     EXPECT_GE(drained, kConnections);
     const auto after = measure();
     const long rss_mb = after.first / 1024;
@@ -227,7 +215,8 @@ TEST(Lifecycle, OptionsRefusedWhileRunningDoNotPoisonTheNextStart) {
 // Called through a messaging_client&, a secure client still returns the outcome of its first
 // attempt (the original's secure start_client), not "ok, connecting in the background".
 TEST(Lifecycle, SecureClientStartThroughBaseReference) {
-    const uint16_t closed_port = unused_tcp_port();
+    test::posix::refusing_tcp_port closed;
+    const uint16_t closed_port = closed.port();
     core::secure_messaging_client secure("sc", false);
     core::messaging_client& base = secure;
     auto r = base.start_client("127.0.0.1", closed_port);

@@ -4,6 +4,8 @@
 
 #[path = "support/certs.rs"]
 mod certs;
+#[path = "support/ports.rs"]
+mod ports;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -223,11 +225,8 @@ fn client_errors_have_codes() {
         .request_blocking("GET", "not a url", &[], &[], Bytes::new())
         .expect_err("bad url");
     assert_eq!(e.code(), ErrorCode::InvalidArgument);
-    // A port nobody listens on.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
+    // A port that refuses.
+    let (_held, port) = ports::refusing_tcp_port();
     let e = client
         .request_blocking(
             "GET",

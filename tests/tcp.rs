@@ -1,5 +1,8 @@
 //! Integration tests of the Rust TCP API on loopback.
 
+#[path = "support/ports.rs"]
+mod ports;
+
 use std::io::{Read, Write};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Mutex};
@@ -192,10 +195,7 @@ fn double_start_and_bad_arguments() {
 #[test]
 fn reconnect_gives_up_with_circuit_open() {
     // A port with nothing listening: bind, read the port, close.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let (_held, port) = ports::refusing_tcp_port();
     let client = TcpClient::new(ClientConfig {
         reconnect: Some(ReconnectPolicy {
             initial_delay: Duration::from_millis(5),
@@ -277,12 +277,7 @@ fn ipv6_loopback_echo() {
             let _ = tx.lock().unwrap().send(d.to_vec());
         }))
     });
-    client.start("::1", port).unwrap();
-    let deadline = std::time::Instant::now() + WAIT;
-    while !client.is_connected() {
-        assert!(std::time::Instant::now() < deadline, "connect in time");
-        std::thread::yield_now();
-    }
+    client.start_wait("::1", port).unwrap();
     client.send(b"over ipv6").unwrap();
     assert_eq!(collect(&rx, 9), b"over ipv6");
 }

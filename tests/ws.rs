@@ -462,13 +462,15 @@ fn keep_alive_closes_a_silent_peer() {
 #[test]
 fn a_peer_that_stops_reading_fills_the_queue_and_sends_fail_with_643() {
     let (server, port) = server_with(|c| c.ws.send_queue_limit = 1 << 20);
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    server.set_handlers(|h| {
+        h.connected = Some(Arc::new(move |c: &WsConnection| {
+            let _ = tx.lock().unwrap().send(c.id());
+        }))
+    });
     let _peer = raw_peer(port);
-    let id = loop {
-        if let Some(id) = server.connection_ids().first() {
-            break *id;
-        }
-        std::thread::yield_now();
-    };
+    let id = rx.recv_timeout(WAIT).expect("the peer connected");
     let conn = server.connection(id).unwrap();
     let chunk = vec![7u8; 64 * 1024];
     let mut accepted = 0usize;

@@ -16,13 +16,23 @@ pub(crate) fn ip_literal(host: &str) -> Option<IpAddr> {
     bare(host).parse().ok()
 }
 
-/// Rejects host names that cannot resolve, before any lookup is made.
+/// Rejects host names that cannot resolve, before any lookup is made: malformed names, and
+/// `invalid` and names under `.invalid`, which RFC 6761 (section 6.4) reserves as never
+/// existing — name resolution libraries are to answer "no such name" without asking DNS.
 pub(crate) fn check_host(host: &str) -> Result<()> {
     if host.is_empty() {
         return Err(Error::new(ErrorCode::InvalidArgument, "host is empty"));
     }
     if ip_literal(host).is_some() {
         return Ok(());
+    }
+    let name = host.trim_end_matches('.');
+    let tld = name.rsplit('.').next().unwrap_or(name);
+    if tld.eq_ignore_ascii_case("invalid") {
+        return Err(Error::new(
+            ErrorCode::AddressResolutionFailed,
+            format!("'{host}' does not exist: .invalid names never resolve (RFC 6761)"),
+        ));
     }
     let valid = host.len() <= 253
         && host.trim_end_matches('.').split('.').all(|label| {
@@ -87,7 +97,16 @@ mod tests {
             check_host("").unwrap_err().code(),
             ErrorCode::InvalidArgument
         );
-        for bad in ["bad host", "-x.com", "a..b", "x/y", &"a".repeat(64)] {
+        for bad in [
+            "bad host",
+            "-x.com",
+            "a..b",
+            "x/y",
+            &"a".repeat(64),
+            "invalid",
+            "no-such-host.invalid",
+            "x.INVALID.",
+        ] {
             assert_eq!(
                 check_host(bad).unwrap_err().code(),
                 ErrorCode::AddressResolutionFailed,

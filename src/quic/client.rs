@@ -341,9 +341,17 @@ async fn connect(
     // closes), so the server learns of the close even when the process exits right after stop
     // (quinn has no signal for it; waiting for the endpoint to drain would take three probe
     // timeouts).
+    // A few turns of the runtime usually do; then it is checked each millisecond, so a
+    // worker is not kept spinning on a 2-core machine.
     let deadline = tokio::time::Instant::now() + DRAIN;
+    let mut turns = 0;
     while !conn.close_sent() && tokio::time::Instant::now() < deadline {
-        tokio::task::yield_now().await;
+        turns += 1;
+        if turns <= 8 {
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
     }
     Ok(())
 }
