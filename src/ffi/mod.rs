@@ -434,6 +434,7 @@ mod tests {
         assert_eq!(name.to_str(), Ok("connection_closed"));
         let unknown = unsafe { CStr::from_ptr(ns_error_name(12345)) };
         assert_eq!(unknown.to_str(), Ok("unknown_error"));
+        // SAFETY: a static NUL-terminated string.
         let v = unsafe { CStr::from_ptr(ns_version()) };
         assert_eq!(v.to_str(), Ok(crate::VERSION));
         assert_eq!(
