@@ -20,7 +20,9 @@ use socket2::SockRef;
 use tokio::net::UdpSocket;
 
 use openssl::pkey::PKey;
-use openssl::ssl::{SslContext, SslContextBuilder, SslMethod, SslOptions, SslVerifyMode};
+use openssl::ssl::{
+    SslContext, SslContextBuilder, SslMethod, SslOptions, SslVersion, SslVerifyMode,
+};
 use openssl::x509::X509;
 
 use crate::error::{Error, ErrorCode, Result};
@@ -107,6 +109,15 @@ impl Cookies {
     }
 }
 
+/// A DTLS context that negotiates DTLS 1.2 or later only: DTLS 1.0 is deprecated (RFC 8996)
+/// and would otherwise be offered wherever the system OpenSSL still allows it.
+fn dtls_builder() -> Result<SslContextBuilder> {
+    let mut b = SslContextBuilder::new(SslMethod::dtls()).map_err(|e| cert_error("OpenSSL", e))?;
+    b.set_min_proto_version(Some(SslVersion::DTLS1_2))
+        .map_err(|e| cert_error("OpenSSL", e))?;
+    Ok(b)
+}
+
 fn cert_error(what: &str, e: impl std::fmt::Display) -> Error {
     Error::new(ErrorCode::CertificateError, format!("{what}: {e}"))
 }
@@ -120,7 +131,7 @@ fn server_context(tls: &ServerTlsConfig, cookies: Arc<Cookies>) -> Result<SslCon
             "a DTLS server needs a certificate and a private key",
         ));
     };
-    let mut b = SslContextBuilder::new(SslMethod::dtls()).map_err(|e| cert_error("OpenSSL", e))?;
+    let mut b = dtls_builder()?;
     let chain = X509::stack_from_pem(&chain.read("certificate")?)
         .map_err(|e| cert_error("certificate chain", e))?;
     let mut chain = chain.into_iter();
@@ -188,7 +199,7 @@ fn peer_index() -> std::result::Result<
 /// The client context: verification on unless disabled (CA, system roots), client
 /// certificate for mutual authentication.
 fn client_context(tls: &ClientTlsConfig) -> Result<SslContext> {
-    let mut b = SslContextBuilder::new(SslMethod::dtls()).map_err(|e| cert_error("OpenSSL", e))?;
+    let mut b = dtls_builder()?;
     if tls.verify {
         b.set_verify(SslVerifyMode::PEER);
         if tls.system_roots {
@@ -225,4 +236,16 @@ fn client_context(tls: &ClientTlsConfig) -> Result<SslContext> {
             .map_err(|e| cert_error("client key", e))?;
     }
     Ok(b.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contexts_refuse_dtls_before_1_2() {
+        // Both contexts start from this builder.
+        let mut b = dtls_builder().expect("builder");
+        assert_eq!(b.min_proto_version(), Some(SslVersion::DTLS1_2));
+    }
 }
