@@ -16,23 +16,13 @@ pub(crate) fn ip_literal(host: &str) -> Option<IpAddr> {
     bare(host).parse().ok()
 }
 
-/// Rejects host names that cannot resolve, before any lookup is made: malformed names, and
-/// `invalid` and names under `.invalid`, which RFC 6761 (section 6.4) reserves as never
-/// existing — name resolution libraries are to answer "no such name" without asking DNS.
+/// Rejects host names that cannot resolve, before any lookup is made.
 pub(crate) fn check_host(host: &str) -> Result<()> {
     if host.is_empty() {
         return Err(Error::new(ErrorCode::InvalidArgument, "host is empty"));
     }
     if ip_literal(host).is_some() {
         return Ok(());
-    }
-    let name = host.trim_end_matches('.');
-    let tld = name.rsplit('.').next().unwrap_or(name);
-    if tld.eq_ignore_ascii_case("invalid") {
-        return Err(Error::new(
-            ErrorCode::AddressResolutionFailed,
-            format!("'{host}' does not exist: .invalid names never resolve (RFC 6761)"),
-        ));
     }
     let valid = host.len() <= 253
         && host.trim_end_matches('.').split('.').all(|label| {
@@ -54,6 +44,20 @@ pub(crate) fn check_host(host: &str) -> Result<()> {
     }
 }
 
+/// Where a lookup would be made: `invalid` and names under `.invalid` fail at once, as RFC 6761
+/// (section 6.4) asks of name resolution libraries, without asking DNS.
+pub(crate) fn before_lookup(host: &str) -> Result<()> {
+    let name = host.trim_end_matches('.');
+    let tld = name.rsplit('.').next().unwrap_or(name);
+    if tld.eq_ignore_ascii_case("invalid") {
+        return Err(Error::new(
+            ErrorCode::AddressResolutionFailed,
+            format!("cannot resolve '{host}': .invalid names never resolve (RFC 6761)"),
+        ));
+    }
+    Ok(())
+}
+
 /// Resolves `host:port` to its first address. An IP literal is parsed in place; a host name is
 /// looked up (blocking) — from a callback, on a thread that does not hold up the runtime.
 pub(crate) fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
@@ -61,6 +65,7 @@ pub(crate) fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
     if let Some(ip) = ip_literal(host) {
         return Ok(SocketAddr::new(ip, port));
     }
+    before_lookup(host)?;
     runtime::blocking(|| (host, port).to_socket_addrs())
         .map_err(|e| {
             Error::new(
@@ -97,22 +102,26 @@ mod tests {
             check_host("").unwrap_err().code(),
             ErrorCode::InvalidArgument
         );
-        for bad in [
-            "bad host",
-            "-x.com",
-            "a..b",
-            "x/y",
-            &"a".repeat(64),
-            "invalid",
-            "no-such-host.invalid",
-            "x.INVALID.",
-        ] {
+        for bad in ["bad host", "-x.com", "a..b", "x/y", &"a".repeat(64)] {
             assert_eq!(
                 check_host(bad).unwrap_err().code(),
                 ErrorCode::AddressResolutionFailed,
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn invalid_names_fail_without_a_lookup() {
+        for name in ["invalid", "no-such-host.invalid", "x.INVALID."] {
+            assert!(check_host(name).is_ok(), "{name} is well-formed");
+            assert_eq!(
+                resolve(name, 80).unwrap_err().code(),
+                ErrorCode::AddressResolutionFailed,
+                "{name}"
+            );
+        }
+        assert!(before_lookup("invalid.example").is_ok());
     }
 
     #[test]

@@ -354,7 +354,7 @@ async fn serve(
 
 /// Resolves and connects within `limit`, trying each resolved address.
 pub(crate) async fn connect(host: &str, port: u16, limit: Duration) -> Result<TcpStream> {
-    crate::conn::addr::check_host(host)?;
+    crate::conn::addr::before_lookup(host)?;
     let target = format!("{host}:{port}");
     let deadline = Instant::now() + limit;
     let timed_out = || {
