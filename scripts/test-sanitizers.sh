@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The C and C++ tests once more under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/,
-# same Rust library), and the C tests under valgrind (build/). CI runs it after scripts/test.sh.
+# same Rust library; the runtime on one worker thread), and the C tests under valgrind (build/).
+# CI runs it after scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -15,6 +16,8 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNS_SANITIZ
   -DNS_BUILD_EXAMPLES=OFF -DNS_WARNINGS_AS_ERRORS="${NS_WARNINGS_AS_ERRORS:-OFF}" \
   -DNS_CARGO_PROFILE=release -DNS_CARGO_TARGET_DIR="$CARGO_TARGET_DIR" >/dev/null
 cmake --build build-asan
+# On one worker thread: no test may rely on a second worker to make progress.
+NETWORK_SYSTEM_WORKER_THREADS=1 \
 ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1" \
   ctest --test-dir build-asan --output-on-failure -j2 -E "consumer_find_package|header_warnings"
 
