@@ -21,7 +21,7 @@ use tokio::net::UdpSocket;
 
 use openssl::pkey::PKey;
 use openssl::ssl::{
-    SslContext, SslContextBuilder, SslMethod, SslOptions, SslVersion, SslVerifyMode,
+    SslContext, SslContextBuilder, SslMethod, SslOptions, SslVerifyMode, SslVersion,
 };
 use openssl::x509::X509;
 
