@@ -3,12 +3,12 @@
 //! the server closed cleanly; a prefix of them when it refused an oversized frame.
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use network_system::tcp::{ServerConfig, TcpServer};
-use network_system::{Framing, Session};
-use network_system_fuzz::{chunking, exchange, End};
+use network_system::Framing;
+use network_system_fuzz::{chunking, echo_tcp_server, exchange, End};
 
 const MAX: usize = 1024;
 
@@ -16,21 +16,10 @@ fn port() -> u16 {
     static SERVER: OnceLock<(TcpServer, u16)> = OnceLock::new();
     SERVER
         .get_or_init(|| {
-            let mut config = ServerConfig {
-                bind_address: "127.0.0.1".into(),
-                ..ServerConfig::default()
-            };
+            let mut config = ServerConfig::default();
             config.conn.framing = Framing::LengthPrefixed;
             config.conn.max_message_size = MAX;
-            let server = TcpServer::new(config);
-            server.set_handlers(|h| {
-                h.data = Some(Arc::new(|s: &Session, data: &[u8]| {
-                    let _ = s.send(data);
-                }))
-            });
-            server.start(0).expect("server starts");
-            let port = server.local_addr().expect("bound").port();
-            (server, port)
+            echo_tcp_server(config)
         })
         .1
 }

@@ -7,10 +7,12 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, UdpSocket};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use network_system::tcp::{ServerConfig, TcpServer};
 use network_system::tls::{PemSource, ServerTlsConfig};
+use network_system::Session;
 
 /// The longest a server may take to close after the peer's end of input, or to answer a probe.
 /// Past it the target panics: a hang is a finding.
@@ -42,6 +44,21 @@ pub fn server_tls() -> ServerTlsConfig {
         private_key: Some(PemSource::Memory(pem().key.clone().into_bytes())),
         ..ServerTlsConfig::default()
     }
+}
+
+/// Starts a TCP messaging server with `config` on 127.0.0.1 (any port) that echoes every
+/// message; returns it and its port.
+pub fn echo_tcp_server(mut config: ServerConfig) -> (TcpServer, u16) {
+    config.bind_address = "127.0.0.1".into();
+    let server = TcpServer::new(config);
+    server.set_handlers(|h| {
+        h.data = Some(Arc::new(|s: &Session, data: &[u8]| {
+            let _ = s.send(data);
+        }))
+    });
+    server.start(0).expect("server starts");
+    let port = server.local_addr().expect("bound").port();
+    (server, port)
 }
 
 /// The first byte of a stream input picks how it is written: below 32, in writes of that many
