@@ -15,6 +15,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::WebSocketStream;
 
 use super::connection::{close_code, fire_error, run, WsConnection, WsHandlers};
+use super::handshake::WholeHead;
 use super::server::ws_config;
 use super::WsClientConfig;
 use crate::conn::client::{self, tell, First, Retry};
@@ -312,8 +313,10 @@ async fn establish(target: &Target) -> Result<(Ws, Option<String>, SocketAddr, S
         }
     };
     let stream: Box<dyn Io> = match &target.tls {
-        None => Box::new(stream),
-        Some(tls) => Box::new(tls.connect(stream, &peer.to_string()).await?.0),
+        None => Box::new(WholeHead::new(stream)),
+        Some(tls) => Box::new(WholeHead::new(
+            tls.connect(stream, &peer.to_string()).await?.0,
+        )),
     };
     let scheme = if target.tls.is_some() { "wss" } else { "ws" };
     let host = if target.host.contains(':') {

@@ -1,8 +1,13 @@
 //! The server's side of the opening handshake (RFC 6455 §4.2): the request is parsed with
 //! `httparse` and checked here so that every refusal gets its HTTP status (tungstenite's own
-//! server handshake drops the connection without a response on a malformed request).
+//! server handshake drops the connection without a response on a malformed request). And the
+//! client's stream during its handshake ([`WholeHead`]).
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use super::WsServerConfig;
@@ -222,4 +227,118 @@ fn check(
         subprotocol,
         derive_accept_key(key.as_bytes()),
     ))
+}
+
+/// The client's stream: until the server's response head is complete (or 16 KiB arrived),
+/// reads gather it, so tungstenite's handshake gets the head in one read however the network
+/// cut it. Tungstenite takes more than 64 reads averaging under 128 bytes for an attack, so a
+/// head that arrives in 1-byte segments would fail the connection. Afterwards reads pass
+/// straight through.
+pub(crate) struct WholeHead<S> {
+    inner: S,
+    buf: Vec<u8>,
+    pos: usize,
+    head_done: bool,
+}
+
+impl<S> WholeHead<S> {
+    pub(crate) fn new(inner: S) -> WholeHead<S> {
+        WholeHead {
+            inner,
+            buf: Vec::new(),
+            pos: 0,
+            head_done: false,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for WholeHead<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        while !this.head_done {
+            let mut chunk = [0u8; 2048];
+            let mut read = ReadBuf::new(&mut chunk);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut read) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(())) if read.filled().is_empty() => this.head_done = true,
+                Poll::Ready(Ok(())) => {
+                    this.buf.extend_from_slice(read.filled());
+                    this.head_done =
+                        this.buf.len() >= MAX_HEAD || this.buf.windows(4).any(|w| w == b"\r\n\r\n");
+                }
+            }
+        }
+        if this.pos < this.buf.len() {
+            let n = out.remaining().min(this.buf.len() - this.pos);
+            out.put_slice(&this.buf[this.pos..this.pos + n]);
+            this.pos += n;
+            if this.pos == this.buf.len() {
+                this.buf = Vec::new();
+                this.pos = 0;
+            }
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.inner).poll_read(cx, out)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for WholeHead<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_head_in_one_byte_pieces_is_read_whole_and_the_rest_follows() {
+        let head = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n";
+        let (mut writer, reader) = tokio::io::duplex(64);
+        let mut reader = WholeHead::new(reader);
+        let feed = tokio::spawn(async move {
+            for b in head.iter() {
+                writer.write_all(&[*b]).await.expect("write");
+                tokio::task::yield_now().await;
+            }
+            writer.write_all(b"frames").await.expect("write");
+        });
+        let mut buf = [0u8; 256];
+        let n = reader.read(&mut buf).await.expect("read");
+        assert_eq!(&buf[..n], &head[..], "the whole head in one read");
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).await.expect("rest");
+        assert_eq!(rest, b"frames");
+        feed.await.expect("feeder");
+    }
 }
