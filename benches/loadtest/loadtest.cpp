@@ -1,7 +1,7 @@
 // network_system_loadtest: end-to-end load tests written against the public C++ API, with an
 // optional baseline of plain POSIX sockets (blocking, writev batching) in the same run.
 //
-//   network_system_loadtest <throughput|rtt|connections|connect|slowreader> [options]
+//   network_system_loadtest <throughput|rtt|connections|connect|slowreader|soak> [options]
 //     --transport tcp|tls|udp|dtls|ws|quic   (default tcp; connections: tcp only; dtls: throughput
 //     (datagrams/s one-way, losses) and rtt, beside our plain UDP in the same run; ws: throughput and
 //     rtt, binary messages, baseline = the Python websockets package run by --python PYTHON;
@@ -12,6 +12,9 @@
 //     --api packet|batch (default packet: one send_packet per message, what existing code does;
 //     batch: send_batch of up to 512 messages)
 //     --runs K (median of K runs, default 1)  --baseline  --json FILE  --certs DIR (tls)
+//     soak (tcp, tls): --connections C clients (default 10000) echo for --seconds S (default 60),
+//     then --count N connect/exchange/disconnect cycles (default 1000000) from 4 threads; fails
+//     unless the process's open fds and RSS come back to their baseline (±5 %)
 //
 // Figures are counted at the receiver. MB = 10^6 bytes.
 #include <kcenon/network/core/messaging_client.h>
@@ -28,6 +31,8 @@
 #include <kcenon/network/internal/experimental/quic_server.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
@@ -63,7 +68,7 @@ namespace {
 
 struct options {
     std::string workload, transport = "tcp", json, certs, api = "packet", python = "python3", quinn;
-    std::size_t size = 0, count = 0, connections = 0;
+    std::size_t size = 0, count = 0, connections = 0, seconds = 60;
     bool framed = true, baseline = false;
     int runs = 1;
 };
@@ -1147,6 +1152,125 @@ std::vector<metric> quic_workload(const options& o) {
 
 // ---- slow reader: a peer that never reads; the sender must stay bounded -------------------------
 
+// ---- soak: many connections echoing, then connect churn; fds and RSS come back -------------
+
+std::size_t open_fds() {
+    std::size_t n = 0;
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+        while (::readdir(d)) ++n;
+        ::closedir(d);
+    }
+    return n;
+}
+
+double rss_mb() {
+    std::ifstream f("/proc/self/status");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    return 0;
+}
+
+/// fds and RSS with memory the allocator merely caches given back first (malloc_trim): what the
+/// process holds, not what glibc keeps for later.
+std::pair<double, double> footprint() {
+    ::malloc_trim(0);
+    return {static_cast<double>(open_fds()), rss_mb()};
+}
+
+std::vector<metric> soak(const options& o) {
+    if (o.transport != "tcp" && o.transport != "tls") fail("soak: tcp or tls");
+    auto server = make_server(o);
+    latch gone;
+    std::atomic<std::size_t> opened{0};
+    server->set_connection_callback([&](std::shared_ptr<session::messaging_session>) { ++opened; });
+    server->set_disconnection_callback([&](const std::string&) { gone.add(1); });
+    server->set_receive_callback([](std::shared_ptr<session::messaging_session> s, const std::vector<uint8_t>& d) {
+        s->send_packet(std::vector<uint8_t>(d));
+    });
+    if (server->start_server(0).is_err()) fail("soak server");
+    const unsigned short port = server->port();
+    // Every server session reported gone (its fd closed) before a footprint is taken.
+    auto settled = [&] {
+        if (!gone.wait_at_least(opened.load(), 60)) fail("soak: server sessions did not all end");
+    };
+    auto churn = [&](std::size_t cycles) {
+        constexpr std::size_t threads = 4;
+        const auto start = clock_type::now();
+        std::vector<std::thread> workers;
+        for (std::size_t t = 0; t < threads; ++t)
+            workers.emplace_back([&] {
+                for (std::size_t i = 0; i < cycles / threads; ++i) {
+                    auto c = make_client(o);
+                    latch got;
+                    c->set_receive_callback([&](const std::vector<uint8_t>& d) { got.add(d.size()); });
+                    connect(o, *c, port);
+                    if (c->send_packet(std::vector<uint8_t>(o.size, 7)).is_err()) fail("soak: send");
+                    if (!got.wait_at_least(o.size, 20)) fail("soak: no echo");
+                    c->stop_client();
+                }
+            });
+        for (auto& w : workers) w.join();
+        return static_cast<double>(cycles / threads * threads) / seconds_since(start);
+    };
+
+    churn(std::min<std::size_t>(o.count, 2000));  // warm-up: pools and arenas at working size
+    settled();
+    const auto base = footprint();
+
+    // Phase 1: C clients, one message in flight each, echoing for S seconds.
+    std::atomic<std::uint64_t> echoes{0};
+    std::atomic<bool> running{true};
+    std::vector<std::shared_ptr<core::messaging_client>> clients;
+    clients.reserve(o.connections);
+    for (std::size_t i = 0; i < o.connections; ++i) {
+        auto c = make_client(o);
+        std::weak_ptr<core::messaging_client> self = c;
+        c->set_receive_callback([self, &echoes, &running](const std::vector<uint8_t>& d) {
+            ++echoes;
+            if (!running) return;
+            if (auto me = self.lock()) (void)me->send_packet(std::vector<uint8_t>(d));
+        });
+        connect(o, *c, port);
+        clients.push_back(std::move(c));
+    }
+    const auto held = footprint();
+    const auto start = clock_type::now();
+    for (auto& c : clients)
+        if (c->send_packet(std::vector<uint8_t>(o.size, 1)).is_err()) fail("soak: first send");
+    std::this_thread::sleep_for(std::chrono::seconds(o.seconds));  // the workload's duration
+    running = false;
+    const double echo_rate = static_cast<double>(echoes.load()) / seconds_since(start);
+    for (auto& c : clients) c->stop_client();
+    clients.clear();
+    settled();
+    const auto after_echo = footprint();
+
+    // Phase 2: connect / exchange / disconnect cycles.
+    const double cycle_rate = churn(o.count);
+    settled();
+    const auto after_churn = footprint();
+    server->stop_server();
+
+    std::printf("soak: baseline %.0f fds %.1f MB; %zu connections %.0f fds %.1f MB; after echo %.0f fds %.1f MB; "
+                "after %zu cycles %.0f fds %.1f MB\n",
+                base.first, base.second, o.connections, held.first, held.second, after_echo.first, after_echo.second,
+                o.count, after_churn.first, after_churn.second);
+    auto within = [](double v, double ref, double slack) { return v <= ref * 1.05 + slack && v >= ref * 0.95 - slack; };
+    // One fd and 1 MB of slack: a lone fd or page is not a trend at these sizes. RSS is judged
+    // at the end: right after the echo phase the runtime's spare threads (kept 10 s idle) still
+    // hold their stacks.
+    if (!within(after_echo.first, base.first, 1) || !within(after_churn.first, base.first, 1))
+        fail("soak: open fds did not come back to the baseline (±5 %)");
+    if (!within(after_churn.second, base.second, 1)) fail("soak: RSS did not come back to the baseline (±5 %)");
+    return {{"echoes/s with " + std::to_string(o.connections) + " connections", "msg/s", echo_rate, -1},
+            {"connect/exchange/disconnect cycles/s", "cyc/s", cycle_rate, -1},
+            {"RSS holding the connections", "MB", held.second, -1, false},
+            {"RSS after echo phase (baseline " + std::to_string(static_cast<int>(base.second)) + ")", "MB", after_echo.second, -1, false},
+            {"RSS after churn", "MB", after_churn.second, -1, false},
+            {"open fds after churn (baseline " + std::to_string(static_cast<int>(base.first)) + ")", "fds", after_churn.first, -1, false}};
+}
+
 std::vector<metric> slow_reader(const options& o) {
     if (o.transport != "tcp") fail("slowreader: tcp only");
     unsigned short port = 0;
@@ -1241,6 +1365,7 @@ options parse(int argc, char** argv) {
         if (a == "--transport") o.transport = value();
         else if (a == "--size") o.size = std::stoul(value());
         else if (a == "--count") o.count = std::stoul(value());
+        else if (a == "--seconds") o.seconds = std::stoul(value());
         else if (a == "--connections") o.connections = std::stoul(value());
         else if (a == "--framing") o.framed = value() == "framed";
         else if (a == "--runs") o.runs = std::max(1, std::stoi(value()));
@@ -1253,7 +1378,7 @@ options parse(int argc, char** argv) {
         else fail("unknown option " + a);
     }
     const std::map<std::string, std::size_t> counts{
-        {"throughput", 1000000}, {"rtt", 20000}, {"connections", 10000}, {"connect", 2000}, {"slowreader", 100000}};
+        {"throughput", 1000000}, {"rtt", 20000}, {"connections", 10000}, {"connect", 2000}, {"slowreader", 100000}, {"soak", 1000000}};
     if (!counts.count(o.workload)) fail("unknown workload " + o.workload);
     if (o.transport != "tcp" && o.transport != "tls" && o.transport != "udp" && o.transport != "ws" && o.transport != "quic" &&
         o.transport != "dtls")
@@ -1264,7 +1389,8 @@ options parse(int argc, char** argv) {
         fail("--transport " + o.transport + " needs --certs DIR (ca.pem, server.pem, server.key)");
     if (o.count == 0) o.count = counts.at(o.workload);
     if (o.size == 0) o.size = 64;
-    if (o.connections == 0) o.connections = o.workload == "connect" && o.transport != "quic" ? 2 : 1;
+    if (o.connections == 0)
+        o.connections = o.workload == "soak" ? 10000 : o.workload == "connect" && o.transport != "quic" ? 2 : 1;
     return o;
 }
 
@@ -1280,6 +1406,7 @@ int main(int argc, char** argv) {
     else if (o.workload == "rtt") m = rtt(o);
     else if (o.workload == "connections") m = connections(o);
     else if (o.workload == "slowreader") m = slow_reader(o);
+    else if (o.workload == "soak") m = soak(o);
     else m = connect_workload(o);
     report(o, m);
     return 0;
