@@ -132,12 +132,21 @@ double percentile(const std::vector<double>& sorted, double p) {
     return sorted[std::min(i, sorted.size() - 1)];
 }
 
+/// Raises the open-file limit: to 131072 where allowed (root), else the soft limit to the hard one.
 void raise_fd_limit() {
     rlimit r{};
-    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0) return;
+    const rlim_t want = std::max<rlim_t>(r.rlim_max, 131072);
+    rlimit more{want, want};
+    if (setrlimit(RLIMIT_NOFILE, &more) != 0 && r.rlim_cur < r.rlim_max) {
         r.rlim_cur = r.rlim_max;
         setrlimit(RLIMIT_NOFILE, &r);
     }
+}
+
+rlim_t fd_limit() {
+    rlimit r{};
+    return getrlimit(RLIMIT_NOFILE, &r) == 0 ? r.rlim_cur : 0;
 }
 
 // ---- our side: servers and clients of each transport --------------------------------------
@@ -1178,8 +1187,10 @@ std::pair<double, double> footprint() {
     return {static_cast<double>(open_fds()), rss_mb()};
 }
 
-std::vector<metric> soak(const options& o) {
-    if (o.transport != "tcp" && o.transport != "tls") fail("soak: tcp or tls");
+/// The soak's server, in a child process (its own fd table and RSS; both ends of 10 000
+/// connections would not fit one process's open-file limit). Answers each 'm' on its pipe, once
+/// every session that opened has ended, with "fds rss_mb".
+[[noreturn]] void soak_server(const options& o, int commands, int replies) {
     auto server = make_server(o);
     latch gone;
     std::atomic<std::size_t> opened{0};
@@ -1188,11 +1199,52 @@ std::vector<metric> soak(const options& o) {
     server->set_receive_callback([](std::shared_ptr<session::messaging_session> s, const std::vector<uint8_t>& d) {
         s->send_packet(std::vector<uint8_t>(d));
     });
-    if (server->start_server(0).is_err()) fail("soak server");
-    const unsigned short port = server->port();
-    // Every server session reported gone (its fd closed) before a footprint is taken.
-    auto settled = [&] {
-        if (!gone.wait_at_least(opened.load(), 60)) fail("soak: server sessions did not all end");
+    if (server->start_server(0).is_err()) std::_Exit(2);
+    std::string reply = std::to_string(server->port()) + "\n";
+    write_all(replies, reply.data(), reply.size());
+    char cmd;
+    while (::read(commands, &cmd, 1) == 1) {
+        if (!gone.wait_at_least(opened.load(), 60)) std::_Exit(3);
+        const auto f = footprint();
+        reply = std::to_string(f.first) + " " + std::to_string(f.second) + "\n";
+        write_all(replies, reply.data(), reply.size());
+    }
+    server->stop_server();
+    std::_Exit(0);
+}
+
+std::vector<metric> soak(const options& o) {
+    if (o.transport != "tcp" && o.transport != "tls") fail("soak: tcp or tls");
+    if (fd_limit() < o.connections + 64)
+        fail("soak: " + std::to_string(o.connections) + " connections need " + std::to_string(o.connections + 64) +
+             " open files per process; the limit is " + std::to_string(fd_limit()));
+    int to_child[2], from_child[2];
+    if (::pipe(to_child) != 0 || ::pipe(from_child) != 0) fail("pipe");
+    const pid_t pid = ::fork();  // before this process uses the library
+    if (pid < 0) fail("fork");
+    if (pid == 0) {
+        ::close(to_child[1]);
+        ::close(from_child[0]);
+        soak_server(o, to_child[0], from_child[1]);
+    }
+    ::close(to_child[0]);
+    ::close(from_child[1]);
+    auto line = [&] {
+        std::string l;
+        char ch;
+        while (::read(from_child[0], &ch, 1) == 1 && ch != '\n') l += ch;
+        if (l.empty()) fail("soak: the server process is gone");
+        return l;
+    };
+    const auto port = static_cast<unsigned short>(std::stoul(line()));
+    // The server's footprint, once all its sessions ended.
+    auto server_footprint = [&] {
+        const char m = 'm';
+        if (::write(to_child[1], &m, 1) != 1) fail("soak: the server process is gone");
+        std::istringstream in(line());
+        std::pair<double, double> f;
+        in >> f.first >> f.second;
+        return f;
     };
     auto churn = [&](std::size_t cycles) {
         constexpr std::size_t threads = 4;
@@ -1215,8 +1267,8 @@ std::vector<metric> soak(const options& o) {
     };
 
     churn(std::min<std::size_t>(o.count, 2000));  // warm-up: pools and arenas at working size
-    settled();
-    const auto base = footprint();
+    const auto base = server_footprint();
+    const auto client_base = footprint();
 
     // Phase 1: C clients, one message in flight each, echoing for S seconds.
     std::atomic<std::uint64_t> echoes{0};
@@ -1234,7 +1286,7 @@ std::vector<metric> soak(const options& o) {
         connect(o, *c, port);
         clients.push_back(std::move(c));
     }
-    const auto held = footprint();
+    const double held_fds = static_cast<double>(open_fds());
     const auto start = clock_type::now();
     for (auto& c : clients)
         if (c->send_packet(std::vector<uint8_t>(o.size, 1)).is_err()) fail("soak: first send");
@@ -1243,32 +1295,39 @@ std::vector<metric> soak(const options& o) {
     const double echo_rate = static_cast<double>(echoes.load()) / seconds_since(start);
     for (auto& c : clients) c->stop_client();
     clients.clear();
-    settled();
-    const auto after_echo = footprint();
+    const auto after_echo = server_footprint();
 
     // Phase 2: connect / exchange / disconnect cycles.
     const double cycle_rate = churn(o.count);
-    settled();
-    const auto after_churn = footprint();
-    server->stop_server();
+    const auto after_churn = server_footprint();
+    const auto client_after = footprint();
+    ::close(to_child[1]);  // the server stops and exits
+    int status = 0;
+    ::waitpid(pid, &status, 0);
 
-    std::printf("soak: baseline %.0f fds %.1f MB; %zu connections %.0f fds %.1f MB; after echo %.0f fds %.1f MB; "
-                "after %zu cycles %.0f fds %.1f MB\n",
-                base.first, base.second, o.connections, held.first, held.second, after_echo.first, after_echo.second,
-                o.count, after_churn.first, after_churn.second);
+    std::printf("soak: server baseline %.0f fds %.1f MB; after %zu connections echoing %.0f fds %.1f MB; after %zu "
+                "cycles %.0f fds %.1f MB; client process %.0f fds %.1f MB -> %.0f fds %.1f MB (%.0f fds holding)\n",
+                base.first, base.second, o.connections, after_echo.first, after_echo.second, o.count, after_churn.first,
+                after_churn.second, client_base.first, client_base.second, client_after.first, client_after.second,
+                held_fds);
     auto within = [](double v, double ref, double slack) { return v <= ref * 1.05 + slack && v >= ref * 0.95 - slack; };
     // One fd and 1 MB of slack: a lone fd or page is not a trend at these sizes. RSS is judged
     // at the end: right after the echo phase the runtime's spare threads (kept 10 s idle) still
     // hold their stacks.
-    if (!within(after_echo.first, base.first, 1) || !within(after_churn.first, base.first, 1))
+    if (!within(after_echo.first, base.first, 1) || !within(after_churn.first, base.first, 1) ||
+        !within(client_after.first, client_base.first, 1))
         fail("soak: open fds did not come back to the baseline (±5 %)");
-    if (!within(after_churn.second, base.second, 1)) fail("soak: RSS did not come back to the baseline (±5 %)");
+    if (!within(after_churn.second, base.second, 1) || !within(client_after.second, client_base.second, 1))
+        fail("soak: RSS did not come back to the baseline (±5 %)");
     return {{"echoes/s with " + std::to_string(o.connections) + " connections", "msg/s", echo_rate, -1},
             {"connect/exchange/disconnect cycles/s", "cyc/s", cycle_rate, -1},
-            {"RSS holding the connections", "MB", held.second, -1, false},
-            {"RSS after echo phase (baseline " + std::to_string(static_cast<int>(base.second)) + ")", "MB", after_echo.second, -1, false},
-            {"RSS after churn", "MB", after_churn.second, -1, false},
-            {"open fds after churn (baseline " + std::to_string(static_cast<int>(base.first)) + ")", "fds", after_churn.first, -1, false}};
+            {"server RSS after echo phase (baseline " + std::to_string(static_cast<int>(base.second)) + ")", "MB",
+             after_echo.second, -1, false},
+            {"server RSS after churn", "MB", after_churn.second, -1, false},
+            {"server open fds after churn (baseline " + std::to_string(static_cast<int>(base.first)) + ")", "fds",
+             after_churn.first, -1, false},
+            {"client process RSS after churn (baseline " + std::to_string(static_cast<int>(client_base.second)) + ")",
+             "MB", client_after.second, -1, false}};
 }
 
 std::vector<metric> slow_reader(const options& o) {
