@@ -108,6 +108,12 @@ impl<T: Tracked> Table<T> {
     pub fn close(&self, conn: &T) {
         let mut s = write(&self.state);
         s.live.remove(&conn.id());
+        // After a crowd has gone the table gives its room back (amortised: at most once per
+        // halving).
+        if s.live.capacity() > 64 && s.live.len() < s.live.capacity() / 4 {
+            let keep = s.live.len() * 2;
+            s.live.shrink_to(keep);
+        }
         s.retired.absorb(conn.counters());
     }
 
