@@ -157,3 +157,47 @@ impl<T: Tracked> Table<T> {
         stats
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[derive(Clone)]
+    struct Conn(u64, Arc<Counters>);
+
+    impl Tracked for Conn {
+        fn id(&self) -> u64 {
+            self.0
+        }
+        fn counters(&self) -> &Counters {
+            &self.1
+        }
+        fn queued_bytes(&self) -> u64 {
+            0
+        }
+    }
+
+    #[test]
+    fn the_room_of_a_crowd_is_given_back_when_it_leaves() {
+        let table = Table::<Conn>::default();
+        let conns: Vec<Conn> = (0..10_000)
+            .map(|i| Conn(i, Arc::new(Counters::default())))
+            .collect();
+        for c in &conns {
+            assert_eq!(table.reserve(usize::MAX), Admission::Reserved);
+            assert!(!table.open(c.clone()));
+        }
+        let crowd = read(&table.state).live.capacity();
+        assert!(crowd >= 10_000);
+        for c in &conns[..9_990] {
+            table.close(c);
+        }
+        assert_eq!(table.len(), 10);
+        assert!(
+            read(&table.state).live.capacity() <= 64,
+            "room kept after the crowd left"
+        );
+        assert_eq!(table.stats().connections_total, 10_000);
+    }
+}
