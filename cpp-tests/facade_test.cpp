@@ -39,17 +39,8 @@ std::string cert(const std::string& name) {
 /// A free port on 127.0.0.1 for `type` (SOCK_STREAM or SOCK_DGRAM): the facades refuse port 0
 /// and the UDP facade starts its server at once, so the test asks the kernel for one.
 uint16_t free_port(int type) {
-    const int fd = ::socket(AF_INET, type, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    uint16_t port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-        port = ntohs(a.sin_port);
-    ::close(fd);
-    return port;
+    test::posix::fd_guard fd(::socket(AF_INET, type, 0));
+    return test::posix::bind_loopback(fd.get());
 }
 
 /// An echo server behind i_protocol_server: every received message is sent back through the
