@@ -46,7 +46,7 @@ pub(crate) fn check_host(host: &str) -> Result<()> {
 
 /// Where a lookup would be made: `invalid` and names under `.invalid` fail at once, as RFC 6761
 /// (section 6.4) asks of name resolution libraries, without asking DNS.
-pub(crate) fn before_lookup(host: &str) -> Result<()> {
+fn before_lookup(host: &str) -> Result<()> {
     let name = host.trim_end_matches('.');
     let tld = name.rsplit('.').next().unwrap_or(name);
     if tld.eq_ignore_ascii_case("invalid") {
@@ -56,6 +56,27 @@ pub(crate) fn before_lookup(host: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Every address of `host:port`, looked up without holding a worker (tokio's resolver thread)
+/// and given up at `deadline`.
+pub(crate) async fn lookup(
+    host: &str,
+    port: u16,
+    deadline: tokio::time::Instant,
+) -> Result<Vec<SocketAddr>> {
+    before_lookup(host)?;
+    match tokio::time::timeout_at(deadline, tokio::net::lookup_host((host, port))).await {
+        Err(_) => Err(Error::new(
+            ErrorCode::AddressResolutionFailed,
+            format!("resolving '{host}' timed out"),
+        )),
+        Ok(Err(e)) => Err(Error::new(
+            ErrorCode::AddressResolutionFailed,
+            format!("cannot resolve '{host}': {e}"),
+        )),
+        Ok(Ok(a)) => Ok(a.collect()),
+    }
 }
 
 /// Resolves `host:port` to its first address. An IP literal is parsed in place; a host name is

@@ -354,7 +354,6 @@ async fn serve(
 
 /// Resolves and connects within `limit`, trying each resolved address.
 pub(crate) async fn connect(host: &str, port: u16, limit: Duration) -> Result<TcpStream> {
-    crate::conn::addr::before_lookup(host)?;
     let target = format!("{host}:{port}");
     let deadline = Instant::now() + limit;
     let timed_out = || {
@@ -366,21 +365,7 @@ pub(crate) async fn connect(host: &str, port: u16, limit: Duration) -> Result<Tc
             ),
         )
     };
-    let addrs: Vec<_> = match timeout_at(deadline, tokio::net::lookup_host((host, port))).await {
-        Err(_) => {
-            return Err(Error::new(
-                ErrorCode::AddressResolutionFailed,
-                format!("resolving '{host}' timed out"),
-            ))
-        }
-        Ok(Err(e)) => {
-            return Err(Error::new(
-                ErrorCode::AddressResolutionFailed,
-                format!("cannot resolve '{host}': {e}"),
-            ))
-        }
-        Ok(Ok(a)) => a.collect(),
-    };
+    let addrs = crate::conn::addr::lookup(host, port, deadline).await?;
     let mut last = Error::new(
         ErrorCode::AddressResolutionFailed,
         format!("'{host}' resolved to no address"),
