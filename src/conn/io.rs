@@ -69,6 +69,8 @@ pub(crate) async fn run<R, W>(
 }
 
 /// Reads until EOF, error, idle timeout or a close request; returns the error that ended it.
+/// When the close comes from a failed write (the peer reset or vanished), what the peer sent
+/// before that is still delivered: reading goes on until EOF or error, for up to `linger`.
 ///
 /// Memory follows the bytes that arrived, never what a peer announces: while little arrives
 /// (an idle connection, a lone header) reads go through a small in-task buffer and only the
@@ -86,6 +88,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     let mut small = [0u8; SMALL_READ];
     let mut buf = BytesMut::new();
     let mut read_size = MIN_READ;
+    let mut draining_until = None;
     loop {
         let streaming = buf.capacity() >= MIN_READ;
         if streaming && buf.capacity() - buf.len() < read_size {
@@ -93,7 +96,14 @@ async fn read_loop<R: AsyncRead + Unpin>(
         }
         let n = tokio::select! {
             biased;
-            _ = closing.wait_for(|c| *c) => return None,
+            _ = closing.wait_for(|c| *c), if draining_until.is_none() => {
+                if !conn.has_failed() {
+                    return None;
+                }
+                draining_until = Some(Instant::now() + conn.opts.linger);
+                continue;
+            }
+            _ = deadline(draining_until) => return None,
             r = async {
                 if streaming { reader.read_buf(&mut buf).await } else { reader.read(&mut small).await }
             } => match r {
@@ -101,7 +111,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 Ok(n) => n,
                 Err(e) => return Some(Error::new(ErrorCode::ReceiveFailed, format!("receive failed: {e}"))),
             },
-            _ = idle_sleep(idle, last_read) => return Some(expired(idle)),
+            _ = deadline(idle.map(|d| last_read + d)) => return Some(expired(idle)),
         };
         if idle.is_some() {
             last_read = Instant::now();
@@ -125,9 +135,10 @@ async fn read_loop<R: AsyncRead + Unpin>(
     }
 }
 
-async fn idle_sleep(idle: Option<std::time::Duration>, last_read: Instant) {
-    match idle {
-        Some(d) => sleep_until(last_read + d).await,
+/// Resolves at `at`; never without it.
+async fn deadline(at: Option<Instant>) {
+    match at {
+        Some(t) => sleep_until(t).await,
         None => std::future::pending().await,
     }
 }
@@ -155,7 +166,7 @@ fn deliver(
             buf.clear();
         }
         Framing::LengthPrefixed => loop {
-            if conn.is_closing() {
+            if conn.is_closing() && !conn.has_failed() {
                 buf.clear();
                 break;
             }
@@ -281,4 +292,70 @@ async fn write_once<W: AsyncWrite + Unpin>(
     let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
     let count = batch.slices(&mut slices);
     writer.write_vectored(&slices[..count]).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::ErrorKind;
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll};
+
+    use tokio::io::{duplex, AsyncWrite, DuplexStream};
+
+    use super::run;
+    use crate::conn::{ConnOptions, HandlerSlot, Session};
+    use crate::error::ErrorCode;
+
+    const LAST_WORDS: &[u8] = b"sent before the reset";
+
+    /// A socket whose peer writes its last words and resets the connection when we first
+    /// write: the words reach our receive side only after our write has failed.
+    struct ResetOnWrite(Option<DuplexStream>);
+
+    impl AsyncWrite for ResetOnWrite {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            _: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            if let Some(mut peer) = self.0.take() {
+                assert!(Pin::new(&mut peer).poll_write(cx, LAST_WORDS).is_ready());
+            }
+            Poll::Ready(Err(ErrorKind::ConnectionReset.into()))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn bytes_received_before_a_failed_write_are_delivered() {
+        let (ours, peer) = duplex(1024);
+        let addr = "127.0.0.1:1".parse().expect("address");
+        let session = Session::new(addr, addr, ConnOptions::default());
+        session.send(b"hello").expect("queued");
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let slot: HandlerSlot = HandlerSlot::new(0);
+        let (r, e) = (received.clone(), errors.clone());
+        slot.update(|h| {
+            h.data = Some(Arc::new(move |_, d: &[u8]| {
+                r.lock().expect("lock").extend_from_slice(d)
+            }));
+            h.error = Some(Arc::new(move |_, err| {
+                e.lock().expect("lock").push(err.code())
+            }));
+        });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(run(session, ours, ResetOnWrite(Some(peer)), &slot, || {}));
+        assert_eq!(&received.lock().expect("lock")[..], LAST_WORDS);
+        assert_eq!(errors.lock().expect("lock")[..], [ErrorCode::SendFailed]);
+    }
 }

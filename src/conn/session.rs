@@ -545,6 +545,14 @@ impl Conn {
         self.begin_close();
     }
 
+    /// Whether a failure (a failed write) started the close.
+    pub(super) fn has_failed(&self) -> bool {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
     pub(super) fn take_failure(&self) -> Option<Error> {
         self.failure
             .lock()
