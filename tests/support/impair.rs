@@ -39,6 +39,8 @@ pub struct StreamProxy {
     stop: Arc<AtomicBool>,
     /// Connections reset so far.
     pub resets: Arc<AtomicU64>,
+    /// Until when every connection forwards nothing (see `stall`).
+    held_until: Arc<Mutex<Instant>>,
 }
 
 impl StreamProxy {
@@ -47,7 +49,8 @@ impl StreamProxy {
         let port = listener.local_addr().expect("proxy addr").port();
         let stop = Arc::new(AtomicBool::new(false));
         let resets = Arc::new(AtomicU64::new(0));
-        let (stop2, resets2) = (stop.clone(), resets.clone());
+        let held_until = Arc::new(Mutex::new(Instant::now()));
+        let (stop2, resets2, held2) = (stop.clone(), resets.clone(), held_until.clone());
         thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
@@ -70,6 +73,7 @@ impl StreamProxy {
                     reset: reset.clone(),
                     resets: Some(resets2.clone()),
                     pair: [down.clone(), up.clone()],
+                    held_until: held2.clone(),
                 };
                 let to_peer = Pump {
                     from: up.clone(),
@@ -81,12 +85,24 @@ impl StreamProxy {
                     reset,
                     resets: None,
                     pair: [down, up],
+                    held_until: held2.clone(),
                 };
                 thread::spawn(move || to_server.run());
                 thread::spawn(move || to_peer.run());
             }
         });
-        StreamProxy { port, stop, resets }
+        StreamProxy {
+            port,
+            stop,
+            resets,
+            held_until,
+        }
+    }
+
+    /// From now on, for `d`, every connection forwards nothing in either direction: what
+    /// arrives meanwhile is held and goes on afterwards (a network that goes silent).
+    pub fn stall(&self, d: Duration) {
+        *self.held_until.lock().expect("stall") = Instant::now() + d;
     }
 }
 
@@ -106,6 +122,7 @@ struct Pump {
     resets: Option<Arc<AtomicU64>>,
     /// Both sockets of the connection (for the reset).
     pair: [Arc<TcpStream>; 2],
+    held_until: Arc<Mutex<Instant>>,
 }
 
 impl Pump {
@@ -124,6 +141,8 @@ impl Pump {
             if !self.faults.delay.is_zero() {
                 thread::sleep(self.faults.delay);
             }
+            let held_until = *self.held_until.lock().expect("stall");
+            thread::sleep(held_until.saturating_duration_since(Instant::now()));
             if !self.forward(&buf[..n], total) {
                 break;
             }
