@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The C and C++ tests once more under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/,
-# same Rust library; the runtime on one worker thread), and the C tests under valgrind (build/).
-# CI runs it after scripts/test.sh.
+# same Rust library; the runtime on one worker thread), the fault tests one at a time under
+# LeakSanitizer with fd and task counts (scripts/faults.sh), and the C tests under valgrind
+# (build/). CI runs it after scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -20,6 +21,8 @@ cmake --build build-asan
 NETWORK_SYSTEM_WORKER_THREADS=1 \
 ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1" \
   ctest --test-dir build-asan --output-on-failure -j2 -E "consumer_find_package|header_warnings"
+
+bash scripts/faults.sh
 
 cmake -S . -B build -DNS_VALGRIND_TESTS=ON >/dev/null
 cmake --build build
