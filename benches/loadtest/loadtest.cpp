@@ -890,11 +890,20 @@ std::vector<double> connect_cycles(const options& o, unsigned short port, std::s
                 const auto t0 = clock_type::now();
                 auto c = make_client(o);
                 latch got;
+                std::atomic<int> last_error{0};
                 c->set_receive_callback([&](const std::vector<uint8_t>& d) { got.add(d.size()); });
+                c->set_error_callback([&](std::error_code ec) { last_error = ec.value(); });
                 connect(o, *c, port);
                 if (c->send_packet(std::vector<uint8_t>(o.size, 1)).is_err()) fail("connect: send");
-                if (!got.wait_at_least(o.size, 10))
-                    fail("connect: no echo in 10 s (cycle " + std::to_string(i) + " of thread " + std::to_string(t) + ")");
+                if (!got.wait_at_least(o.size, 10)) {
+                    // What the client saw, to tell a message never written from an echo never read.
+                    const auto st = c->stats();
+                    fail("connect: no echo in 10 s (cycle " + std::to_string(i) + " of thread " + std::to_string(t) +
+                         "; connected " + std::to_string(c->is_connected()) + ", bytes out " +
+                         std::to_string(st.bytes_out) + " in " + std::to_string(st.bytes_in) + ", writes " +
+                         std::to_string(st.writes) + ", queued " + std::to_string(st.queued_bytes) + ", last error " +
+                         std::to_string(last_error.load()) + ")");
+                }
                 per[t].push_back(seconds_since(t0) * 1e6);
                 c->stop_client();
             }
