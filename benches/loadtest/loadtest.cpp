@@ -1212,6 +1212,7 @@ footprint_t footprint() {
 struct server_report {
     footprint_t held;
     std::size_t sessions = 0, too_large = 0, queue_full = 0;  // sessions opened; -642 errors; -643 sends
+    std::size_t rejected = 0;                                  // connections refused (max_connections)
 };
 
 /// An echo server (our library, `o`'s transport and framing) in a child process: its own fd table,
@@ -1241,13 +1242,17 @@ public:
 
     unsigned short port() const { return port_; }
 
-    /// Waits (up to 60 s) until every session that opened has ended, then reports.
+    /// Waits (up to 60 s) until every session that opened has ended, then reports. A connection
+    /// the server refused (max_connections) fails the run: no workload here expects one.
     server_report report() {
         const char m = 'm';
         if (::write(commands_, &m, 1) != 1) fail("the server process is gone");
         std::istringstream in(line());
         server_report r;
-        in >> r.held.fds >> r.held.rss_mb >> r.held.heap_mb >> r.held.threads >> r.sessions >> r.too_large >> r.queue_full;
+        in >> r.held.fds >> r.held.rss_mb >> r.held.heap_mb >> r.held.threads >> r.sessions >> r.too_large >> r.queue_full >>
+            r.rejected;
+        if (r.rejected > 0)
+            fail("the server refused " + std::to_string(r.rejected) + " connections (max_connections reached)");
         return r;
     }
 
@@ -1292,7 +1297,8 @@ private:
             const auto f = footprint();
             reply = std::to_string(f.fds) + " " + std::to_string(f.rss_mb) + " " + std::to_string(f.heap_mb) + " " +
                     std::to_string(f.threads) + " " + std::to_string(opened.load()) + " " +
-                    std::to_string(too_large.load()) + " " + std::to_string(queue_full.load()) + "\n";
+                    std::to_string(too_large.load()) + " " + std::to_string(queue_full.load()) + " " +
+                    std::to_string(server->stats().connections_rejected) + "\n";
             write_all(replies, reply.data(), reply.size());
         }
         server->stop_server();
