@@ -380,8 +380,10 @@ fn websocket_transfer_survives_delay_split_segments_and_a_stall() {
     let proxy = StreamProxy::start(server.local_addr().unwrap(), bad_stream());
     let client = WsClient::new(WsClientConfig::default());
     client.start_wait("127.0.0.1", proxy.port).unwrap();
+    let start = Instant::now();
     send_all(|c| client.send_binary(c), &data, &sink);
     assert_same(&sink.take(data.len(), limit(mib)), &data);
+    println!("{mib} MiB in {:.1} s", start.elapsed().as_secs_f64());
     client.stop().unwrap();
 }
 
@@ -416,11 +418,13 @@ fn http_download_survives_delay_split_segments_and_a_stall() {
         ..HttpClientConfig::default()
     });
     let url = format!("http://127.0.0.1:{}/big", proxy.port);
+    let start = Instant::now();
     let r = client
         .request_blocking("GET", &url, &[], &[], Bytes::new())
         .unwrap();
     assert_eq!(r.status, 200);
     assert_same(&r.body, &data);
+    println!("{mib} MiB in {:.1} s", start.elapsed().as_secs_f64());
 }
 
 #[test]
