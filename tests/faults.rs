@@ -209,20 +209,9 @@ impl Sink {
         std::mem::take(&mut *guard)
     }
 
-    /// Blocks until `len` bytes arrived; panics with the count at the deadline.
+    /// Blocks until `len` bytes arrived, and takes them; panics at the deadline.
     fn take(&self, len: usize, limit: Duration) -> Vec<u8> {
-        let deadline = Instant::now() + limit;
-        let mut guard = self.data.lock().unwrap();
-        while guard.len() < len {
-            let now = Instant::now();
-            assert!(
-                now < deadline,
-                "{} of {len} bytes arrived in {limit:?}",
-                guard.len()
-            );
-            guard = self.grew.wait_timeout(guard, deadline - now).unwrap().0;
-        }
-        std::mem::take(&mut *guard)
+        self.until(|d| d.len() >= len, limit)
     }
 }
 

@@ -1211,8 +1211,7 @@ footprint_t footprint() {
 /// What the server process reports once every session that opened has ended.
 struct server_report {
     footprint_t held;
-    std::size_t sessions = 0, too_large = 0, queue_full = 0;  // sessions opened; -642 errors; -643 sends
-    std::size_t rejected = 0;                                  // connections refused (max_connections)
+    std::size_t too_large = 0, queue_full = 0, rejected = 0;  // -642 errors; -643 sends; refused connections
 };
 
 /// An echo server (our library, `o`'s transport and framing) in a child process: its own fd table,
@@ -1249,7 +1248,7 @@ public:
         if (::write(commands_, &m, 1) != 1) fail("the server process is gone");
         std::istringstream in(line());
         server_report r;
-        in >> r.held.fds >> r.held.rss_mb >> r.held.heap_mb >> r.held.threads >> r.sessions >> r.too_large >> r.queue_full >>
+        in >> r.held.fds >> r.held.rss_mb >> r.held.heap_mb >> r.held.threads >> r.too_large >> r.queue_full >>
             r.rejected;
         if (r.rejected > 0)
             fail("the server refused " + std::to_string(r.rejected) + " connections (max_connections reached)");
@@ -1296,8 +1295,7 @@ private:
             if (!gone.wait_at_least(opened.load(), 60)) std::_Exit(3);
             const auto f = footprint();
             reply = std::to_string(f.fds) + " " + std::to_string(f.rss_mb) + " " + std::to_string(f.heap_mb) + " " +
-                    std::to_string(f.threads) + " " + std::to_string(opened.load()) + " " +
-                    std::to_string(too_large.load()) + " " + std::to_string(queue_full.load()) + " " +
+                    std::to_string(f.threads) + " " + std::to_string(too_large.load()) + " " + std::to_string(queue_full.load()) + " " +
                     std::to_string(server->stats().connections_rejected) + "\n";
             write_all(replies, reply.data(), reply.size());
         }
@@ -1353,12 +1351,6 @@ std::vector<metric> soak(const options& o) {
     // Warm-up, a short round of both phases at full size: the baseline is the process at working
     // size (allocator arenas and pools grown once), so what is judged is growth over the run.
     echo(std::min<double>(2, static_cast<double>(o.seconds)));
-    auto show = [](const footprint_t& f) {
-        char buf[128];
-        std::snprintf(buf, sizeof buf, "%.0f fds, %.0f threads, RSS %.2f MB, heap in use %.3f MB", f.fds, f.threads,
-                      f.rss_mb, f.heap_mb);
-        return std::string(buf);
-    };
     churn(std::min<std::size_t>(o.count, 2000));
     const auto base = server_footprint();
     const auto client_base = footprint();
@@ -1372,6 +1364,12 @@ std::vector<metric> soak(const options& o) {
     const auto client_after = footprint();
     server.stop();
 
+    auto show = [](const footprint_t& f) {
+        char buf[128];
+        std::snprintf(buf, sizeof buf, "%.0f fds, %.0f threads, RSS %.2f MB, heap in use %.3f MB", f.fds, f.threads,
+                      f.rss_mb, f.heap_mb);
+        return std::string(buf);
+    };
     std::printf("soak: server: baseline %s; after %zu connections echoing %s; after %zu cycles %s\n", show(base).c_str(),
                 o.connections, show(after_echo).c_str(), o.count, show(after_churn).c_str());
     std::printf("soak: client process: baseline %s; at the end %s (%.0f fds while holding the connections)\n",
@@ -1430,30 +1428,28 @@ std::vector<metric> slow_reader(const options& o) {
 
 // ---- abuse: slow readers and oversized frames against one server, beside well-behaved clients --
 
-/// A blocking TCP connection to the loopback `port` with send and receive timeouts (so attacker
-/// loops notice when to stop); -1 if the connect fails.
+/// A blocking TCP connection to the loopback `port` whose sends and receives give up after
+/// `timeout_s` (so attacker loops notice when to stop).
 int attacker_connect(unsigned short port, double timeout_s) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const int fd = posix_connect(port);
     timeval tv{};
     tv.tv_sec = static_cast<time_t>(timeout_s);
     tv.tv_usec = static_cast<suseconds_t>((timeout_s - static_cast<double>(tv.tv_sec)) * 1e6);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
     return fd;
 }
 
+/// A length-prefixed frame announcing `announced` bytes with `body` of them.
 std::vector<uint8_t> frame(std::uint32_t announced, std::size_t body) {
     std::vector<uint8_t> f(4 + body, 0xa5);
-    for (int i = 0; i < 4; ++i) f[static_cast<std::size_t>(i)] = static_cast<uint8_t>(announced >> (24 - 8 * i));
+    const std::uint32_t header = htonl(announced);
+    std::memcpy(f.data(), &header, sizeof header);
     return f;
+}
+
+std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch()).count();
 }
 
 /// --connections well-behaved clients each send a message every 10 ms (stamped with its send
@@ -1476,7 +1472,7 @@ std::vector<metric> abuse(const options& o) {
     for (std::size_t i = 0; i < o.connections; ++i) {
         auto c = make_client(o);
         c->set_receive_callback([&](const std::vector<uint8_t>& d) {
-            const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch()).count();
+            const std::int64_t now = now_ns();
             std::int64_t sent_ns = 0;
             if (d.size() != o.size) {
                 broken = true;
@@ -1500,8 +1496,7 @@ std::vector<metric> abuse(const options& o) {
         for (auto tick = clock_type::now(); tick < end; tick += std::chrono::milliseconds(10)) {
             for (auto& c : clients) {
                 std::vector<uint8_t> msg(o.size, 0);
-                const std::int64_t ns =
-                    std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch()).count();
+                const std::int64_t ns = now_ns();
                 std::memcpy(msg.data(), &ns, sizeof ns);
                 msg[8] = index;
                 if (c->send_packet(std::move(msg)).is_err()) fail("abuse: a well-behaved client's send failed");
@@ -1521,8 +1516,7 @@ std::vector<metric> abuse(const options& o) {
     std::vector<std::thread> attackers;
     for (int i = 0; i < 4; ++i) {
         attackers.emplace_back([&] {  // slow reader
-            int fd = attacker_connect(port, 0.1);
-            if (fd < 0) fail("abuse: slow reader connect");
+            const int fd = attacker_connect(port, 0.1);
             const auto request = frame(65536, 65536);
             for (auto tick = clock_type::now(); attacking; tick += std::chrono::milliseconds(10)) {
                 const ssize_t w = ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
@@ -1534,8 +1528,7 @@ std::vector<metric> abuse(const options& o) {
         attackers.emplace_back([&] {  // flooder
             const auto oversized = frame(static_cast<std::uint32_t>(16u * 1024 * 1024 + 1), 65536);
             while (attacking) {
-                int fd = attacker_connect(port, 5);
-                if (fd < 0) fail("abuse: flooder connect");
+                const int fd = attacker_connect(port, 5);
                 (void)::send(fd, oversized.data(), oversized.size(), MSG_NOSIGNAL);
                 char sink[4096];
                 ssize_t r;
