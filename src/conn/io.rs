@@ -3,10 +3,12 @@
 //! vectored batches.
 
 use std::io::IoSlice;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
+use std::task::{ready, Poll};
 
 use bytes::{Buf, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::time::{sleep_until, timeout_at, Instant};
 
 use super::framing::{self, Decoded, HEADER_LEN};
@@ -17,7 +19,7 @@ use crate::error::{Error, ErrorCode};
 use crate::log::Level;
 use crate::runtime;
 
-/// Reads of a connection that receives little go through an in-task buffer of this size.
+/// Reads of a connection that receives little go through a stack buffer of this size.
 const SMALL_READ: usize = 256;
 const MIN_READ: usize = 8 * 1024;
 const MAX_READ: usize = 256 * 1024;
@@ -73,7 +75,7 @@ pub(crate) async fn run<R, W>(
 /// before that is still delivered: reading goes on until EOF or error, for up to `linger`.
 ///
 /// Memory follows the bytes that arrived, never what a peer announces: while little arrives
-/// (an idle connection, a lone header) reads go through a small in-task buffer and only the
+/// (an idle connection, a lone header) reads go through a small buffer on the stack and only the
 /// bytes received are kept; once reads fill it, the buffer grows with the stream (up to
 /// `MAX_READ` per read), and it is released after a message larger than that.
 async fn read_loop<R: AsyncRead + Unpin>(
@@ -85,7 +87,6 @@ async fn read_loop<R: AsyncRead + Unpin>(
     let mut closing = conn.closing();
     let idle = conn.opts.idle_timeout;
     let mut last_read = Instant::now();
-    let mut small = [0u8; SMALL_READ];
     let mut buf = BytesMut::new();
     let mut read_size = MIN_READ;
     let mut draining_until = None;
@@ -105,7 +106,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             }
             _ = deadline(draining_until) => return None,
             r = async {
-                if streaming { reader.read_buf(&mut buf).await } else { reader.read(&mut small).await }
+                if streaming { reader.read_buf(&mut buf).await } else { read_small(&mut reader, &mut buf).await }
             } => match r {
                 Ok(0) => return None,
                 Ok(n) => n,
@@ -117,7 +118,6 @@ async fn read_loop<R: AsyncRead + Unpin>(
             last_read = Instant::now();
         }
         if !streaming {
-            buf.extend_from_slice(&small[..n]);
             if n == SMALL_READ {
                 // The small buffer filled up: a stream is coming.
                 buf.reserve(read_size);
@@ -284,14 +284,35 @@ async fn write_loop<W: AsyncWrite + Unpin>(conn: &Conn, mut writer: W) -> Result
     result
 }
 
-/// One vectored write of the front of `batch` (cancel-safe: nothing is consumed here).
+/// One vectored write of the front of `batch` (cancel-safe: nothing is consumed here). The
+/// slice array lives on the stack of each poll, not in the connection's future (an idle
+/// connection's memory is mostly that future).
 async fn write_once<W: AsyncWrite + Unpin>(
     writer: &mut W,
     batch: &Outgoing,
 ) -> std::io::Result<usize> {
-    let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
-    let count = batch.slices(&mut slices);
-    writer.write_vectored(&slices[..count]).await
+    std::future::poll_fn(|cx| {
+        let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+        let count = batch.slices(&mut slices);
+        Pin::new(&mut *writer).poll_write_vectored(cx, &slices[..count])
+    })
+    .await
+}
+
+/// One read of at most `SMALL_READ` bytes appended to `buf`, through a buffer on the stack of
+/// each poll (as in `write_once`, to keep it out of the connection's future).
+async fn read_small<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    buf: &mut BytesMut,
+) -> std::io::Result<usize> {
+    std::future::poll_fn(|cx| {
+        let mut small = [0u8; SMALL_READ];
+        let mut read = ReadBuf::new(&mut small);
+        ready!(Pin::new(&mut *reader).poll_read(cx, &mut read))?;
+        buf.extend_from_slice(read.filled());
+        Poll::Ready(Ok(read.filled().len()))
+    })
+    .await
 }
 
 #[cfg(test)]

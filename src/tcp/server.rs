@@ -213,41 +213,42 @@ fn admit(
     }
     let guard = inner.ep.life.task();
     let inner = inner.clone();
-    let tls = tls.clone();
-    tokio::spawn(async move {
-        let closed = || inner.sessions.close(&session);
-        let handlers = &inner.ep.handlers;
-        match tls {
-            None => {
-                let (reader, writer) = super::split_plain(stream, &session);
-                conn::run(session.clone(), reader, writer, handlers, closed).await;
-            }
-            Some(acceptor) => {
-                // The session is reported connected only after a successful handshake.
-                let peer = peer.to_string();
-                let handshake = tokio::select! {
-                    r = acceptor.accept(stream, &peer) => r,
-                    _ = session.closing_started() => Err(Error::new(
-                        ErrorCode::Cancelled,
-                        "server stopped during the TLS handshake",
-                    )),
-                };
-                match handshake {
-                    Ok((stream, info)) => {
-                        session.set_tls_info(info);
-                        let (reader, writer) = tokio::io::split(stream);
-                        conn::run(session.clone(), reader, writer, handlers, closed).await;
-                    }
-                    Err(e) => {
-                        closed();
-                        if e.code() != ErrorCode::Cancelled {
-                            inner.sessions.error();
-                            handlers.fire_error(None, &e);
-                        }
+    // Two tasks, not one with a branch: a task's memory is the size of its largest state, and
+    // an idle plain connection must not carry room for a TLS handshake.
+    match tls.clone() {
+        None => tokio::spawn(async move {
+            let (reader, writer) = super::split_plain(stream, &session);
+            let closed = || inner.sessions.close(&session);
+            conn::run(session.clone(), reader, writer, &inner.ep.handlers, closed).await;
+            drop(guard);
+        }),
+        Some(acceptor) => tokio::spawn(async move {
+            let closed = || inner.sessions.close(&session);
+            let handlers = &inner.ep.handlers;
+            // The session is reported connected only after a successful handshake.
+            let peer = peer.to_string();
+            let handshake = tokio::select! {
+                r = acceptor.accept(stream, &peer) => r,
+                _ = session.closing_started() => Err(Error::new(
+                    ErrorCode::Cancelled,
+                    "server stopped during the TLS handshake",
+                )),
+            };
+            match handshake {
+                Ok((stream, info)) => {
+                    session.set_tls_info(info);
+                    let (reader, writer) = tokio::io::split(stream);
+                    conn::run(session.clone(), reader, writer, handlers, closed).await;
+                }
+                Err(e) => {
+                    closed();
+                    if e.code() != ErrorCode::Cancelled {
+                        inner.sessions.error();
+                        handlers.fire_error(None, &e);
                     }
                 }
             }
-        }
-        drop(guard);
-    });
+            drop(guard);
+        }),
+    };
 }
