@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -322,4 +323,96 @@ TEST(Udp, SlowCallbackQueuesDatagramsWithoutBlockingTheRuntime) {
     gate.notify_all();
     ASSERT_TRUE(delivered.wait([](std::size_t n) { return n == 101; })) << "queued datagrams were lost";
     EXPECT_EQ(slow->stats().dropped, 0u);
+}
+
+namespace {
+
+/// Datagram `i` of a burst test: its index, then `size - 4` bytes of `i & 0xff`.
+test::bytes numbered(std::uint32_t i, std::size_t size) {
+    test::bytes d(size, static_cast<uint8_t>(i & 0xff));
+    std::memcpy(d.data(), &i, sizeof i);
+    return d;
+}
+
+}  // namespace
+
+TEST(Udp, BurstsOfSendsAreBatchedAndEveryDatagramArrivesWhole) {
+    core::messaging_udp_server server("burst", loopback());
+    test::watched<std::vector<test::bytes>> got;
+    server.set_receive_callback([&](const std::vector<uint8_t>& d, const endpoint_info&) {
+        got.update([&](auto& v) { v.push_back(d); });
+    });
+    ASSERT_TRUE(server.start_server(0).is_ok());
+    core::messaging_udp_client client("burst", loopback());
+    ASSERT_TRUE(client.start_client("127.0.0.1", server.port()).is_ok());
+    // Back-to-back sends of one size (GSO trains), broken up by other sizes (new trains, or
+    // datagrams on their own), in rounds the receive buffer holds.
+    std::mt19937 rng(16);
+    std::vector<std::size_t> sizes;
+    constexpr std::uint32_t rounds = 20, per_round = 400;
+    for (std::uint32_t i = 0; i < rounds * per_round; ++i) sizes.push_back(i % 7 == 6 ? 4 + rng() % 3000 : 64);
+    for (std::uint32_t r = 0; r < rounds; ++r) {
+        for (std::uint32_t i = r * per_round; i < (r + 1) * per_round; ++i) {
+            auto sent = client.send(numbered(i, sizes[i]));
+            ASSERT_TRUE(sent.is_ok()) << sent.error().message;
+        }
+        ASSERT_TRUE(got.wait([&](const auto& v) { return v.size() >= (r + 1) * per_round; })) << "round " << r;
+    }
+    std::vector<bool> seen(sizes.size());
+    for (const auto& d : got.get()) {
+        ASSERT_GE(d.size(), 4u);
+        std::uint32_t i = 0;
+        std::memcpy(&i, d.data(), sizeof i);
+        ASSERT_LT(i, sizes.size());
+        EXPECT_FALSE(seen[i]) << "datagram " << i << " twice";
+        seen[i] = true;
+        EXPECT_EQ(d, numbered(i, sizes[i])) << "datagram " << i;
+    }
+    EXPECT_EQ(client.stats().messages_out, sizes.size());
+    EXPECT_EQ(server.stats().messages_in, sizes.size());
+}
+
+TEST(UdpPosixPeer, SendBatchArrivesAsSeparateDatagrams) {
+    posix_udp peer;
+    core::messaging_udp_client client("batch", loopback());
+    ASSERT_TRUE(client.start_client("127.0.0.1", peer.port()).is_ok());
+    std::vector<test::bytes> batch;
+    for (std::uint32_t i = 0; i < 100; ++i) batch.push_back(numbered(i, 64));
+    batch.push_back(numbered(100, 10));    // a shorter tail still belongs to the train
+    batch.push_back(numbered(101, 2000));  // too large for a train: on its own
+    ASSERT_TRUE(client.send_batch(batch).is_ok());
+    for (const auto& expected : batch) {
+        auto [d, port] = peer.receive();
+        ASSERT_EQ(d, std::string(expected.begin(), expected.end()));
+        EXPECT_EQ(port, client.local_port());
+    }
+
+    core::messaging_udp_server server("batch", loopback());
+    ASSERT_TRUE(server.start_server(0).is_ok());
+    ASSERT_TRUE(server.send_batch_to({"127.0.0.1", peer.port()}, batch).is_ok());
+    for (const auto& expected : batch) {
+        auto [d, port] = peer.receive();
+        ASSERT_EQ(d, std::string(expected.begin(), expected.end()));
+        EXPECT_EQ(port, server.port());
+    }
+    EXPECT_EQ(server.stats().messages_out, batch.size());
+}
+
+TEST(UdpBadInput, SendBatchIsAllOrNothing) {
+    posix_udp peer;
+    core::messaging_udp_client client("batch", loopback());
+    EXPECT_EQ(client.send_batch({{1}}).error().code, error_codes::network_system::client_not_started);
+    ASSERT_TRUE(client.start_client("127.0.0.1", peer.port()).is_ok());
+    EXPECT_EQ(client.send_batch({}).error().code, error_codes::common_errors::invalid_argument);
+    EXPECT_EQ(client.send_batch({{1}, {}}).error().code, error_codes::common_errors::invalid_argument);
+    EXPECT_EQ(client.send_batch({{1}, test::bytes(65508, 2)}).error().code, error_codes::network_system::message_too_large);
+    // 4 MiB queue: 80 datagrams of 60 000 bytes do not fit at once; none is sent.
+    EXPECT_EQ(client.send_batch(std::vector<test::bytes>(80, test::bytes(60000, 3))).error().code,
+              error_codes::network_system::send_queue_full);
+    EXPECT_EQ(client.stats().messages_out, 0u);
+    ASSERT_TRUE(client.send_batch({{'o', 'k'}}).is_ok());
+    EXPECT_EQ(peer.receive().first, "ok");
+    core::messaging_udp_server stopped("stopped");
+    EXPECT_EQ(stopped.send_batch_to({"127.0.0.1", peer.port()}, {{1}}).error().code,
+              error_codes::network_system::server_not_started);
 }

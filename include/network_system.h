@@ -2077,12 +2077,26 @@ bool ns_udp_server_is_running(const struct ns_udp_server *server);
 // Sends one datagram to `address:port`. An IP address is parsed in place (no lookup, no
 // allocation); a host name costs a DNS lookup per call (from a callback, on a thread that
 // does not hold up the runtime). -660 not running, -642 over 65507 bytes (IPv4) / 65527
-// (IPv6), -643 send buffer full (not sent), -607 bad address.
+// (IPv6), -643 send buffer full (not sent), -607 bad address. A send within 10 µs of the
+// previous one joins a burst written in batches by the runtime: then NS_OK means queued (up
+// to 4 MiB) and a later failure goes to the error callback.
 ns_result ns_udp_server_send_to(const struct ns_udp_server *server,
                                 const char *address,
                                 uint16_t port,
                                 const uint8_t *data,
                                 size_t len);
+
+// Sends `count` datagrams (`data[i]`, `len[i]` bytes) to `address:port` as one burst, in as
+// few system calls as the kernel allows (GSO trains of equal-sized datagrams). The arrays
+// are borrowed for the call (copied before it returns). All or nothing: errors as for
+// `ns_udp_server_send_to`, checked for every datagram before any is queued; -643 when the
+// queue (4 MiB) has no room for all. Later failures go to the error callback. Any thread.
+ns_result ns_udp_server_send_batch_to(const struct ns_udp_server *server,
+                                      const char *address,
+                                      uint16_t port,
+                                      const uint8_t *const *data,
+                                      const size_t *len,
+                                      size_t count);
 
 // Joins a multicast group ("239.1.2.3", "ff02::1"); `interface` is the IPv4 address of the
 // interface (IPv4 groups) or its index (IPv6 groups), NULL for the system's choice. Running only.
@@ -2145,7 +2159,15 @@ ns_result ns_udp_client_start(struct ns_udp_client *client, const char *host, ui
 ns_result ns_udp_client_set_target(struct ns_udp_client *client, const char *host, uint16_t port);
 
 // Sends one datagram to the target. -663 not running, -642 too large, -643 send buffer full.
+// Bursts are batched as for `ns_udp_server_send_to`.
 ns_result ns_udp_client_send(const struct ns_udp_client *client, const uint8_t *data, size_t len);
+
+// Sends `count` datagrams to the target as one burst (see `ns_udp_server_send_batch_to`).
+// -663 not running, -642 one is too large, -643 no room for all. Any thread.
+ns_result ns_udp_client_send_batch(const struct ns_udp_client *client,
+                                   const uint8_t *const *data,
+                                   const size_t *len,
+                                   size_t count);
 
 // Writes the local port; -663 when not running.
 ns_result ns_udp_client_local_port(const struct ns_udp_client *client, uint16_t *port);

@@ -193,10 +193,7 @@ fn deliver(
 }
 
 fn on_data(session: &Session, conn: &Conn, data: &[u8], slot: &HandlerSlot) {
-    conn.counters.messages_in.fetch_add(1, Ordering::Relaxed);
-    conn.counters
-        .bytes_in
-        .fetch_add(data.len() as u64, Ordering::Relaxed);
+    conn.counters.received(data.len());
     if let Some(f) = &slot.load().data {
         runtime::invoke(slot.owner(), "receive", || f(session, data));
     }

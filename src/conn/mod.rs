@@ -116,6 +116,19 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    /// Counts `messages` sent, `bytes` in all.
+    pub fn sent(&self, messages: usize, bytes: usize) {
+        self.messages_out
+            .fetch_add(messages as u64, Ordering::Relaxed);
+        self.bytes_out.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    /// Counts one message of `bytes` received.
+    pub fn received(&self, bytes: usize) {
+        self.messages_in.fetch_add(1, Ordering::Relaxed);
+        self.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
     pub fn add_to(&self, s: &mut Stats) {
         s.messages_in += self.messages_in.load(Ordering::Relaxed);
         s.messages_out += self.messages_out.load(Ordering::Relaxed);

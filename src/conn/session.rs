@@ -496,12 +496,7 @@ impl Conn {
             true
         };
         drop(q);
-        self.counters
-            .messages_out
-            .fetch_add(count as u64, Ordering::Relaxed);
-        self.counters
-            .bytes_out
-            .fetch_add(payload as u64, Ordering::Relaxed);
+        self.counters.sent(count, payload);
         if wake {
             self.wake_writer.notify_one();
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{invalid, ns_free_fn, string, UserData};
+use super::{bytes, invalid, ns_free_fn, string, UserData};
 use crate::conn::client::ReconnectPolicy;
 use crate::conn::Stats;
 use crate::error::{Error, ErrorCode, Result};
@@ -205,4 +205,23 @@ pub(crate) fn ip_text(addr: SocketAddr) -> [u8; 64] {
     let mut cursor = &mut text[..63];
     let _ = write!(cursor, "{}", addr.ip());
     text
+}
+
+/// Borrows `count` (pointer, length) pairs as slices.
+pub(crate) fn batch<'a>(
+    data: *const *const u8,
+    len: *const usize,
+    count: usize,
+) -> Result<Vec<&'a [u8]>> {
+    if count == 0 || data.is_null() || len.is_null() {
+        return Err(invalid("empty batch or NULL arrays"));
+    }
+    // SAFETY: the caller guarantees `data` and `len` point to `count` elements each.
+    let (ptrs, lens) = unsafe {
+        (
+            std::slice::from_raw_parts(data, count),
+            std::slice::from_raw_parts(len, count),
+        )
+    };
+    ptrs.iter().zip(lens).map(|(&p, &n)| bytes(p, n)).collect()
 }

@@ -18,6 +18,7 @@ pub(crate) mod dtls_engine;
 mod http;
 mod metrics;
 mod quic;
+pub(crate) mod sockopt;
 mod tcp;
 mod timer;
 mod tls;

@@ -6,7 +6,7 @@ use std::ffi::{c_char, c_void, CString};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use super::common::{ip_text, ns_stats, port_of, write_stats};
+use super::common::{batch, ip_text, ns_stats, port_of, write_stats};
 use super::{
     bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, optional_string, string,
     UserData,
@@ -332,7 +332,9 @@ pub unsafe extern "C" fn ns_udp_server_is_running(server: *const ns_udp_server) 
 /// Sends one datagram to `address:port`. An IP address is parsed in place (no lookup, no
 /// allocation); a host name costs a DNS lookup per call (from a callback, on a thread that
 /// does not hold up the runtime). -660 not running, -642 over 65507 bytes (IPv4) / 65527
-/// (IPv6), -643 send buffer full (not sent), -607 bad address.
+/// (IPv6), -643 send buffer full (not sent), -607 bad address. A send within 10 µs of the
+/// previous one joins a burst written in batches by the runtime: then NS_OK means queued (up
+/// to 4 MiB) and a later failure goes to the error callback.
 #[no_mangle]
 pub unsafe extern "C" fn ns_udp_server_send_to(
     server: *const ns_udp_server,
@@ -345,6 +347,27 @@ pub unsafe extern "C" fn ns_udp_server_send_to(
         let server = handle(server, "server")?;
         let to = UdpServer::resolve(string(address, "address")?, port)?;
         server.0.send_to(bytes(data, len)?, to)
+    })
+}
+
+/// Sends `count` datagrams (`data[i]`, `len[i]` bytes) to `address:port` as one burst, in as
+/// few system calls as the kernel allows (GSO trains of equal-sized datagrams). The arrays
+/// are borrowed for the call (copied before it returns). All or nothing: errors as for
+/// `ns_udp_server_send_to`, checked for every datagram before any is queued; -643 when the
+/// queue (4 MiB) has no room for all. Later failures go to the error callback. Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn ns_udp_server_send_batch_to(
+    server: *const ns_udp_server,
+    address: *const c_char,
+    port: u16,
+    data: *const *const u8,
+    len: *const usize,
+    count: usize,
+) -> ns_result {
+    guard(|| {
+        let server = handle(server, "server")?;
+        let to = UdpServer::resolve(string(address, "address")?, port)?;
+        server.0.send_batch_to(&batch(data, len, count)?, to)
     })
 }
 
@@ -509,6 +532,7 @@ pub unsafe extern "C" fn ns_udp_client_set_target(
 }
 
 /// Sends one datagram to the target. -663 not running, -642 too large, -643 send buffer full.
+/// Bursts are batched as for `ns_udp_server_send_to`.
 #[no_mangle]
 pub unsafe extern "C" fn ns_udp_client_send(
     client: *const ns_udp_client,
@@ -516,6 +540,21 @@ pub unsafe extern "C" fn ns_udp_client_send(
     len: usize,
 ) -> ns_result {
     guard(|| handle(client, "client")?.0.send(bytes(data, len)?))
+}
+
+/// Sends `count` datagrams to the target as one burst (see `ns_udp_server_send_batch_to`).
+/// -663 not running, -642 one is too large, -643 no room for all. Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn ns_udp_client_send_batch(
+    client: *const ns_udp_client,
+    data: *const *const u8,
+    len: *const usize,
+    count: usize,
+) -> ns_result {
+    guard(|| {
+        let client = handle(client, "client")?;
+        client.0.send_batch(&batch(data, len, count)?)
+    })
 }
 
 /// Writes the local port; -663 when not running.

@@ -2,6 +2,7 @@
 //! datagram is delivered whole with its sender. Broadcast, multicast (IPv4 and IPv6), socket
 //! buffer sizes, stats with drops.
 
+mod batch;
 mod client;
 mod config;
 mod server;
@@ -20,7 +21,9 @@ use arc_swap::ArcSwapOption;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
+
+use batch::{Pending, RecvSlots, Route, Sock};
 
 use crate::conn::{lock, Counters, Endpoint, Stats};
 use crate::error::{Error, ErrorCode, Result};
@@ -48,7 +51,10 @@ pub struct UdpHandlers {
 struct Core {
     ep: Endpoint<UdpConfig, UdpHandlers>,
     /// The socket while running; read without a lock by every send.
-    socket: ArcSwapOption<UdpSocket>,
+    socket: ArcSwapOption<Sock>,
+    /// Datagrams of a burst of sends, for the flush task.
+    pending: Mutex<Pending>,
+    wake_flusher: Notify,
     /// The connected target (a client's) is IPv6: its datagram limit, without asking the
     /// kernel per send.
     peer_v6: AtomicBool,
@@ -65,6 +71,8 @@ impl Core {
         Core {
             ep: Endpoint::new(config, running),
             socket: ArcSwapOption::empty(),
+            pending: Mutex::default(),
+            wake_flusher: Notify::new(),
             peer_v6: AtomicBool::new(false),
             stop: Mutex::new(None),
             counters: Counters::default(),
@@ -73,29 +81,36 @@ impl Core {
         }
     }
 
-    fn socket(&self) -> Result<Arc<UdpSocket>> {
+    fn socket(&self) -> Result<Arc<Sock>> {
         self.socket
             .load_full()
             .ok_or_else(|| Error::new(self.not_running, "not running"))
     }
 
-    /// Starts the receive loop on `socket`.
+    /// Starts the receive loop and the flush task on `socket`.
     fn run(self: &Arc<Self>, socket: std::net::UdpSocket) -> Result<()> {
         let handle = runtime::handle()?;
         let socket = {
             let _enter = handle.enter();
             UdpSocket::from_std(socket).map_err(|e| Error::io(&e, "cannot register the socket"))?
         };
-        let socket = Arc::new(socket);
+        let socket = Arc::new(Sock::new(socket)?);
+        *lock(&self.pending) = Pending::default();
         self.socket.store(Some(socket.clone()));
         let (tx, rx) = watch::channel(false);
         *lock(&self.stop) = Some(tx);
-        let guard = self.ep.life.task();
-        let core = self.clone();
-        handle.spawn(async move {
-            receive_loop(&core, &socket, rx).await;
-            drop(guard);
-        });
+        for flusher in [false, true] {
+            let guard = self.ep.life.task();
+            let (core, socket, rx) = (self.clone(), socket.clone(), rx.clone());
+            handle.spawn(async move {
+                if flusher {
+                    batch::flush_loop(&core, &socket, rx).await;
+                } else {
+                    receive_loop(&core, &socket, rx).await;
+                }
+                drop(guard);
+            });
+        }
         Ok(())
     }
 
@@ -113,12 +128,6 @@ impl Core {
     /// Sends one datagram, without blocking: a full send buffer is `SendQueueFull` (counted
     /// as a drop), a datagram over the family's maximum is `MessageTooLarge`.
     fn send(&self, data: &[u8], to: Option<SocketAddr>) -> Result<()> {
-        if data.is_empty() {
-            return Err(Error::new(
-                ErrorCode::InvalidArgument,
-                "cannot send an empty datagram",
-            ));
-        }
         let socket = self.socket.load();
         let Some(socket) = socket.as_deref() else {
             return Err(Error::new(self.not_running, "not running"));
@@ -127,29 +136,29 @@ impl Core {
             Some(addr) => addr.is_ipv6(),
             None => self.peer_v6.load(Ordering::Relaxed),
         };
-        let max = if v6 { MAX_DATAGRAM_V6 } else { MAX_DATAGRAM_V4 };
-        if data.len() > max {
-            return Err(Error::new(
-                ErrorCode::MessageTooLarge,
-                format!(
-                    "datagram of {} bytes exceeds the UDP maximum of {max}",
-                    data.len()
-                ),
-            ));
+        check_size(data, v6)?;
+        match lock(&self.pending).route(data, to) {
+            Ok(Route::Direct) => {}
+            Ok(Route::Queued) => return Ok(()),
+            Ok(Route::Wake) => {
+                self.wake_flusher.notify_one();
+                return Ok(());
+            }
+            Err(e) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                return Err(e);
+            }
         }
         // The plain non-blocking syscall: tokio's try_send would report WouldBlock until its
         // reactor has seen the socket writable; here EAGAIN really means the buffer is full.
-        let sock = SockRef::from(socket);
+        let sock = SockRef::from(&socket.io);
         let sent = match to {
             Some(addr) => sock.send_to(data, &addr.into()),
             None => sock.send(data),
         };
         match sent {
             Ok(_) => {
-                self.counters.messages_out.fetch_add(1, Ordering::Relaxed);
-                self.counters
-                    .bytes_out
-                    .fetch_add(data.len() as u64, Ordering::Relaxed);
+                self.counters.sent(1, data.len());
                 Ok(())
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -160,6 +169,35 @@ impl Core {
                 ))
             }
             Err(e) => Err(send_error(&e)),
+        }
+    }
+
+    /// Queues `datagrams` as one burst for the flush task (GSO trains, one wake-up). All or
+    /// nothing: an empty or oversized datagram, or a queue without room for all, sends none.
+    fn send_batch<D: AsRef<[u8]>>(&self, datagrams: &[D], to: Option<SocketAddr>) -> Result<()> {
+        let v6 = match to {
+            Some(addr) => addr.is_ipv6(),
+            None => self.peer_v6.load(Ordering::Relaxed),
+        };
+        for d in datagrams {
+            check_size(d.as_ref(), v6)?;
+        }
+        if self.socket.load().is_none() {
+            return Err(Error::new(self.not_running, "not running"));
+        }
+        let queued = lock(&self.pending).queue_all(datagrams, to);
+        match queued {
+            Ok(wake) => {
+                if wake {
+                    self.wake_flusher.notify_one();
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let n = datagrams.len() as u64;
+                self.dropped.fetch_add(n, Ordering::Relaxed);
+                Err(e)
+            }
         }
     }
 
@@ -184,7 +222,7 @@ impl metrics::Source for Core {
         let socket = self.socket.load_full();
         // Reads /proc: from a callback, on a thread that does not hold up the runtime.
         s.dropped = self.dropped.load(Ordering::Relaxed)
-            + socket.map_or(0, |socket| runtime::blocking(|| kernel_drops(&socket)));
+            + socket.map_or(0, |socket| runtime::blocking(|| kernel_drops(&socket.io)));
         s
     }
 }
@@ -194,12 +232,12 @@ impl Core {
         self.socket
             .load()
             .as_deref()
-            .and_then(|s| s.local_addr().ok())
+            .and_then(|s| s.io.local_addr().ok())
     }
 
     fn join(&self, group: IpAddr, interface: Option<&str>, join: bool) -> Result<()> {
         let socket = self.socket()?;
-        let sock = SockRef::from(&*socket);
+        let sock = SockRef::from(&socket.io);
         let bad = |what: &str| Error::new(ErrorCode::InvalidArgument, what.to_string());
         if !group.is_multicast() {
             return Err(bad("not a multicast group address"));
@@ -242,6 +280,27 @@ impl Core {
             )
         })
     }
+}
+
+/// `InvalidArgument` for an empty datagram, `MessageTooLarge` over the family's maximum.
+fn check_size(data: &[u8], v6: bool) -> Result<()> {
+    if data.is_empty() {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            "cannot send an empty datagram",
+        ));
+    }
+    let max = if v6 { MAX_DATAGRAM_V6 } else { MAX_DATAGRAM_V4 };
+    if data.len() > max {
+        return Err(Error::new(
+            ErrorCode::MessageTooLarge,
+            format!(
+                "datagram of {} bytes exceeds the UDP maximum of {max}",
+                data.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn send_error(e: &io::Error) -> Error {
@@ -306,11 +365,18 @@ pub(crate) fn bind(config: &UdpConfig, addr: SocketAddr) -> Result<std::net::Udp
     Ok(socket.into())
 }
 
-/// Receives until stopped. After each wake-up it drains every waiting datagram (up to a batch)
-/// with non-blocking reads into one reused buffer: no allocation per datagram.
-async fn receive_loop(core: &Arc<Core>, socket: &UdpSocket, mut stop: watch::Receiver<bool>) {
-    const BATCH: usize = 64;
-    let mut buf = vec![0u8; 65_536];
+/// Receives until stopped. After each wake-up it drains what is waiting (up to a bound, to
+/// let other tasks run) with non-blocking batched reads into reused buffers.
+async fn receive_loop(core: &Arc<Core>, sock: &Sock, mut stop: watch::Receiver<bool>) {
+    const ROUNDS: usize = 8;
+    let socket = &sock.io;
+    let mut slots = RecvSlots::default();
+    let deliver = |data: &[u8], from: SocketAddr| {
+        core.counters.received(data.len());
+        if let Some(f) = &core.ep.handlers.load().datagram {
+            runtime::invoke(core.ep.handlers.owner(), "receive", || f(data, from));
+        }
+    };
     loop {
         let ready = tokio::select! {
             biased;
@@ -336,17 +402,9 @@ async fn receive_loop(core: &Arc<Core>, socket: &UdpSocket, mut stop: watch::Rec
         if !ready.is_readable() {
             continue;
         }
-        for _ in 0..BATCH {
-            match socket.try_recv_from(&mut buf) {
-                Ok((n, from)) => {
-                    core.counters.messages_in.fetch_add(1, Ordering::Relaxed);
-                    core.counters
-                        .bytes_in
-                        .fetch_add(n as u64, Ordering::Relaxed);
-                    if let Some(f) = &core.ep.handlers.load().datagram {
-                        runtime::invoke(core.ep.handlers.owner(), "receive", || f(&buf[..n], from));
-                    }
-                }
+        for _ in 0..ROUNDS {
+            match slots.receive(sock, deliver) {
+                Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
                     // ICMP port unreachable for an earlier send on a connected socket.

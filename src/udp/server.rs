@@ -92,7 +92,9 @@ impl UdpServer {
     }
 
     /// Sends one datagram to `to`. Errors: not running → `ServerNotStarted`; over 65 507 bytes
-    /// (IPv4) / 65 527 (IPv6) → `MessageTooLarge`; send buffer full → `SendQueueFull`.
+    /// (IPv4) / 65 527 (IPv6) → `MessageTooLarge`; send buffer full → `SendQueueFull`. A send
+    /// within 10 µs of the previous one joins a burst that one task writes in batches: then Ok
+    /// means queued (up to 4 MiB), and a later failure goes to the error callback.
     pub fn send_to(&self, data: &[u8], to: SocketAddr) -> Result<()> {
         self.core.send(data, Some(to))
     }
@@ -105,6 +107,11 @@ impl UdpServer {
 
     pub fn leave_multicast(&self, group: IpAddr, interface: Option<&str>) -> Result<()> {
         self.core.join(group, interface, false)
+    }
+
+    /// Sends `datagrams` to `to` as one burst (see [`UdpClient::send_batch`](super::UdpClient::send_batch)).
+    pub fn send_batch_to<D: AsRef<[u8]>>(&self, datagrams: &[D], to: SocketAddr) -> Result<()> {
+        self.core.send_batch(datagrams, Some(to))
     }
 
     /// Datagrams and bytes in/out, errors, drops (send buffer full + kernel receive drops).

@@ -4,12 +4,12 @@ use std::ffi::{c_char, c_void};
 use std::time::Duration;
 
 use super::{
-    batch, error_fn, framing, ns_tcp_client, ns_tcp_error_fn, ns_tcp_receive_fn, ns_tcp_session,
+    error_fn, framing, ns_tcp_client, ns_tcp_error_fn, ns_tcp_receive_fn, ns_tcp_session,
     ns_tcp_session_fn, receive_fn, session_fn, set_callback,
 };
 use crate::conn::Handlers;
 use crate::error::Result;
-use crate::ffi::common::{millis, ns_stats, owned, positive, reconnect_policy, write_stats};
+use crate::ffi::common::{batch, millis, ns_stats, owned, positive, reconnect_policy, write_stats};
 use crate::ffi::{bytes, guard, guard_value, handle, invalid, ns_free_fn, ns_result, string};
 use crate::tcp::{ClientConfig, TcpClient};
 

@@ -19,7 +19,7 @@ pub use session::*;
 use std::ffi::{c_char, c_void, CString};
 use std::sync::Arc;
 
-use super::{bytes, guard, handle, invalid, ns_free_fn, ns_result, UserData};
+use super::{guard, handle, invalid, ns_free_fn, ns_result, UserData};
 use crate::conn::{Framing, Handlers, Session};
 use crate::error::{Error, Result};
 use crate::tcp::{TcpClient, TcpPool, TcpServer};
@@ -169,19 +169,4 @@ fn framing(value: i32) -> Result<Framing> {
         NS_FRAMING_LENGTH_PREFIXED => Ok(Framing::LengthPrefixed),
         _ => Err(invalid("unknown framing")),
     }
-}
-
-/// Borrows `count` (pointer, length) pairs as slices.
-fn batch<'a>(data: *const *const u8, len: *const usize, count: usize) -> Result<Vec<&'a [u8]>> {
-    if count == 0 || data.is_null() || len.is_null() {
-        return Err(invalid("empty batch or NULL arrays"));
-    }
-    // SAFETY: the caller guarantees `data` and `len` point to `count` elements each.
-    let (ptrs, lens) = unsafe {
-        (
-            std::slice::from_raw_parts(data, count),
-            std::slice::from_raw_parts(len, count),
-        )
-    };
-    ptrs.iter().zip(lens).map(|(&p, &n)| bytes(p, n)).collect()
 }

@@ -2,8 +2,8 @@
 
 use std::ffi::{c_char, c_void};
 
-use super::{batch, ns_tcp_session};
-use crate::ffi::common::{ns_stats, owned, write_cstr, write_stats};
+use super::ns_tcp_session;
+use crate::ffi::common::{batch, ns_stats, owned, write_cstr, write_stats};
 use crate::ffi::{bytes, guard, guard_value, handle, ns_free_fn, ns_result};
 
 /// Returns a new owned handle to `session` (e.g. to keep one from a callback), or NULL when

@@ -52,6 +52,14 @@ public:
         return network::detail::finish_send(code, data.size(), handler, "messaging_udp_client");
     }
 
+    /// Several datagrams to the target as one burst, in as few system calls as the kernel
+    /// allows (not in the original). All or nothing: -642 if one is too large, -643 if the
+    /// queue (4 MiB) has no room for all; later failures go to the error callback.
+    [[nodiscard]] VoidResult send_batch(const std::vector<std::vector<uint8_t>>& datagrams) {
+        return network::detail::to_result(network::detail::send_messages(handle_, datagrams, ns_udp_client_send_batch),
+                                          "messaging_udp_client");
+    }
+
     /// Sends to another target from now on. -663 not running, -607 unresolvable.
     [[nodiscard]] VoidResult set_target(std::string_view host, uint16_t port) override {
         const std::string h(host);

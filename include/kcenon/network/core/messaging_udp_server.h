@@ -53,6 +53,19 @@ public:
         return network::detail::finish_send(code, data.size(), handler, "messaging_udp_server");
     }
 
+    /// Several datagrams to `endpoint` as one burst, in as few system calls as the kernel
+    /// allows (not in the original). All or nothing: -642 if one is too large, -643 if the
+    /// queue (4 MiB) has no room for all; later failures go to the error callback.
+    [[nodiscard]] VoidResult send_batch_to(const endpoint_info& endpoint, const std::vector<std::vector<uint8_t>>& datagrams) {
+        const std::string& address = endpoint.address;
+        const uint16_t port = endpoint.port;
+        const ns_result code = network::detail::send_messages(
+            handle_, datagrams, [&](ns_udp_server* h, const uint8_t* const* data, const size_t* len, size_t count) {
+                return ns_udp_server_send_batch_to(h, address.c_str(), port, data, len, count);
+            });
+        return network::detail::to_result(code, "messaging_udp_server");
+    }
+
     void set_receive_callback(receive_callback_t callback) override {
         if (!callback) {
             ns_udp_server_set_receive_callback(handle_, nullptr, nullptr, nullptr);
