@@ -137,6 +137,15 @@ int all_headers_compile(const std::string& text) {
         s->send_packet(std::vector<uint8_t>(d));
     });
     client->set_error_callback([](std::error_code) {});
+    // The view forms of the receive callbacks (std::span in C++20), and batched UDP sends.
+    secure_server.set_receive_callback([](std::shared_ptr<session::messaging_session>, const uint8_t*, std::size_t) {});
+    client->set_receive_callback([&sum](const uint8_t* d, std::size_t n) { sum += n > 0 ? d[0] : 0; });
+#if NS_HAVE_SPAN
+    server->set_receive_callback([](std::shared_ptr<session::messaging_session>, std::span<const uint8_t>) {});
+    secure_client.set_receive_callback([&sum](std::span<const uint8_t> d) { sum += static_cast<int>(d.size()); });
+#endif
+    (void)udp_client->send_batch({{1}, {2}});
+    (void)udp_server->send_batch_to({"127.0.0.1", 9}, {{1}});
     sum += static_cast<int>(server->port() + client->stats().bytes_in + udp_server->stats().dropped +
                             udp_client->stats().dropped + secure_server.connection_count());
     sum += secure_client.is_connected() ? 1 : 0;

@@ -112,6 +112,15 @@ public:
         ns_tcp_client_set_receive_callback(handle_, &on_receive_c, network::detail::make_holder(std::move(cb)),
                                            &network::detail::holder<receive_callback_t>::release);
     }
+    /// The same with a view of the received bytes instead of a `std::vector` copy (not in the
+    /// original): `cb(const uint8_t* data, size_t len)`, or in C++20
+    /// `cb(std::span<const uint8_t>)`; valid during the call.
+    template <typename F, std::enable_if_t<network::detail::is_view_callback_v<F>, int> = 0>
+    void set_receive_callback(F cb) {
+        ns_tcp_client_set_receive_callback(handle_, &on_view_c,
+                                           network::detail::make_holder(network::detail::view_function<>(std::move(cb))),
+                                           &network::detail::holder<view_callback_t>::release);
+    }
     void set_connected_callback(connected_callback_t cb) { set(core_->on_connected, std::move(cb)); }
     void set_disconnected_callback(disconnected_callback_t cb) { set(core_->on_disconnected, std::move(cb)); }
     void set_error_callback(error_callback_t cb) { set(core_->on_error, std::move(cb)); }
@@ -194,6 +203,10 @@ private:
     }
     static void on_receive_c(void* ud, const ns_tcp_session*, const uint8_t* data, std::size_t len) {
         detail::guarded([&] { network::detail::held<receive_callback_t>(ud)(network::detail::received(data, len)); });
+    }
+    using view_callback_t = std::function<void(const uint8_t*, std::size_t)>;
+    static void on_view_c(void* ud, const ns_tcp_session*, const uint8_t* data, std::size_t len) {
+        detail::guarded([&] { network::detail::held<view_callback_t>(ud)(data, len); });
     }
 
     ns_tcp_client* handle_;

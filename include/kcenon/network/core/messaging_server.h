@@ -98,10 +98,13 @@ public:
     void set_connection_callback(connection_callback_t cb) { set(core_->on_connection, std::move(cb)); }
     void set_disconnection_callback(disconnection_callback_t cb) { set(core_->on_disconnection, std::move(cb)); }
     void set_error_callback(error_callback_t cb) { set(core_->on_error, std::move(cb)); }
-    void set_receive_callback(receive_callback_t cb) {
-        ns_tcp_server_set_receive_callback(handle_, &on_receive_c,
-                                           network::detail::make_holder(receiver{core_, std::move(cb)}),
-                                           &network::detail::holder<receiver>::release);
+    void set_receive_callback(receive_callback_t cb) { set_receiver(receiver{core_, std::move(cb), nullptr}); }
+    /// The same with a view of the received bytes instead of a `std::vector` copy (not in the
+    /// original): `cb(session_ptr, const uint8_t* data, size_t len)`, or in C++20
+    /// `cb(session_ptr, std::span<const uint8_t>)`; valid during the call.
+    template <typename F, std::enable_if_t<network::detail::is_view_callback_v<F, session_ptr>, int> = 0>
+    void set_receive_callback(F cb) {
+        set_receiver(receiver{core_, nullptr, network::detail::view_function<session_ptr>(std::move(cb))});
     }
 
 protected:
@@ -136,7 +139,12 @@ private:
     struct receiver {
         std::shared_ptr<core_state> core;
         receive_callback_t callback;
+        std::function<void(session_ptr, const uint8_t*, std::size_t)> view;
     };
+    void set_receiver(receiver r) {
+        ns_tcp_server_set_receive_callback(handle_, &on_receive_c, network::detail::make_holder(std::move(r)),
+                                           &network::detail::holder<receiver>::release);
+    }
     using core_ptr = std::shared_ptr<core_state>;
     using detail_holder = network::detail::holder<core_ptr>;
 
@@ -197,6 +205,8 @@ private:
             if (!raw) return;
             if (auto own = raw->callback(raw->receive_cb_)) {
                 (*own)(network::detail::received(data, len));
+            } else if (r.view) {
+                r.view(raw->shared_from_this(), data, len);
             } else if (r.callback) {
                 r.callback(raw->shared_from_this(), network::detail::received(data, len));
             }

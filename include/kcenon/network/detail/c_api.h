@@ -4,11 +4,19 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <system_error>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+#if __cplusplus >= 202002L && __has_include(<span>)
+#include <span>
+#define NS_HAVE_SPAN 1
+#endif
 
 #include <network_system.h>
 
@@ -117,6 +125,65 @@ inline const std::vector<std::uint8_t>& received(const std::uint8_t* data, std::
     thread_local std::vector<std::uint8_t> buffer;
     buffer.assign(data, data + len);
     return buffer;
+}
+
+/// The decayed parameter types of a callable with one non-template call operator (no `type`
+/// for generic lambdas, overload sets and nullptr).
+template <typename M>
+struct member_args {};
+template <typename C, typename R, typename... A>
+struct member_args<R (C::*)(A...)> {
+    using type = std::tuple<std::decay_t<A>...>;
+};
+template <typename C, typename R, typename... A>
+struct member_args<R (C::*)(A...) const> : member_args<R (C::*)(A...)> {};
+template <typename C, typename R, typename... A>
+struct member_args<R (C::*)(A...) noexcept> : member_args<R (C::*)(A...)> {};
+template <typename C, typename R, typename... A>
+struct member_args<R (C::*)(A...) const noexcept> : member_args<R (C::*)(A...)> {};
+template <typename F, typename = void>
+struct args_of {};
+template <typename F>
+struct args_of<F, std::void_t<decltype(&F::operator())>> : member_args<decltype(&F::operator())> {};
+template <typename R, typename... A>
+struct args_of<R (*)(A...), void> {
+    using type = std::tuple<std::decay_t<A>...>;
+};
+
+/// Whether `F`'s parameters are exactly `Args` (after decay).
+template <typename F, typename Args, typename = void>
+struct takes : std::false_type {};
+template <typename F, typename Args>
+struct takes<F, Args, std::void_t<typename args_of<std::decay_t<F>>::type>>
+    : std::is_same<typename args_of<std::decay_t<F>>::type, Args> {};
+
+#if NS_HAVE_SPAN
+template <typename F, typename... Prefix>
+inline constexpr bool takes_span_v = takes<F, std::tuple<Prefix..., std::span<const std::uint8_t>>>::value;
+#else
+template <typename F, typename... Prefix>
+inline constexpr bool takes_span_v = false;
+#endif
+
+/// A receive callback that takes a view of the bytes — `(Prefix..., const uint8_t*, size_t)`,
+/// or `(Prefix..., std::span<const uint8_t>)` in C++20 — instead of a `std::vector` copy.
+template <typename F, typename... Prefix>
+inline constexpr bool is_view_callback_v =
+    takes<F, std::tuple<Prefix..., const std::uint8_t*, std::size_t>>::value || takes_span_v<F, Prefix...>;
+
+/// A view callback as a `(Prefix..., pointer, length)` function.
+template <typename... Prefix, typename F>
+std::function<void(Prefix..., const std::uint8_t*, std::size_t)> view_function(F f) {
+#if NS_HAVE_SPAN
+    if constexpr (takes_span_v<F, Prefix...>) {
+        return [f = std::move(f)](Prefix... prefix, const std::uint8_t* data, std::size_t len) mutable {
+            f(std::move(prefix)..., std::span<const std::uint8_t>(data, len));
+        };
+    } else
+#endif
+    {
+        return f;
+    }
 }
 
 /// The result of a send with its code, after calling the optional `handler(error, bytes)`
