@@ -1,7 +1,7 @@
 // network_system_loadtest: end-to-end load tests written against the public C++ API, with an
 // optional baseline of plain POSIX sockets (blocking, writev batching) in the same run.
 //
-//   network_system_loadtest <throughput|rtt|connections|connect|slowreader|soak|abuse> [options]
+//   network_system_loadtest <throughput|rtt|connections|connect|slowreader|soak|abuse|echo> [options]
 //     --transport tcp|tls|udp|dtls|ws|quic   (default tcp; connections: tcp only; dtls: throughput
 //     (datagrams/s one-way, losses) and rtt, beside our plain UDP in the same run; ws: throughput and
 //     rtt, binary messages, baseline = the Python websockets package run by --python PYTHON;
@@ -19,6 +19,11 @@
 //     abuse (tcp, framed): --connections C well-behaved clients (default 100) send a message each
 //     every 10 ms for --seconds S quiet (default 20), then S more while 4 slow readers and 4
 //     flooders of oversized frames attack the same server; latency quiet vs under attack
+//     echo (tcp raw, or ws binary): --connections C clients, each a closed-loop echo of --size bytes (send,
+//     wait for all of it back, again) for --seconds S (default 5) after a 0.5 s warm-up;
+//     messages/s, round-trip percentiles and CPU time per message; baseline = the same workload
+//     on Boost.Asio (tcp) or Boost.Beast (ws), the program given by --asio PATH (asio_echo,
+//     built when Boost is found)
 //
 // Figures are counted at the receiver. MB = 10^6 bytes.
 #include <kcenon/network/core/messaging_client.h>
@@ -71,7 +76,7 @@ namespace {
 // ---- options and results ------------------------------------------------------------------
 
 struct options {
-    std::string workload, transport = "tcp", json, certs, api = "packet", python = "python3", quinn;
+    std::string workload, transport = "tcp", json, certs, api = "packet", python = "python3", quinn, asio;
     std::size_t size = 0, count = 0, connections = 0, seconds = 0;
     bool framed = true, baseline = false;
     int runs = 1;
@@ -640,6 +645,167 @@ std::vector<metric> throughput(const options& o) {
     out.push_back({"messages/s", "msg/s", n / median(ours), o.baseline ? n / median(base) : -1});
     out.push_back({"payload MB/s", "MB/s", mb / median(ours), o.baseline ? mb / median(base) : -1});
     return out;
+}
+
+// ---- echo: many connections, each a closed-loop echo (like uWebSockets' load_test) ----------
+
+/// One echo run: messages completed in the measured window, its length, the process's CPU
+/// seconds in it and the round trips (µs, sorted).
+struct echo_result {
+    double messages = 0, seconds = 0, cpu = 0;
+    std::vector<double> latencies;
+};
+
+double cpu_seconds() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+/// The closed loop every transport shares: connection i sends its next message through
+/// `send(i)`; the transport's receive callback reports the bytes that came back with
+/// `arrived(i, n)` (never concurrently for one connection).
+struct echo_loop {
+    struct conn {
+        std::size_t got = 0;
+        clock_type::time_point sent_at;
+        std::vector<float> latencies;
+    };
+    const options& o;
+    std::function<VoidResult(std::size_t)> send;
+    std::vector<conn> conns = std::vector<conn>(o.connections);
+    std::atomic<bool> measuring{false}, running{true};
+
+    void arrived(std::size_t i, std::size_t n) {
+        conn& c = conns[i];
+        c.got += n;
+        if (c.got < o.size) return;
+        c.got -= o.size;
+        const auto now = clock_type::now();
+        if (measuring.load(std::memory_order_relaxed))
+            c.latencies.push_back(std::chrono::duration<float, std::micro>(now - c.sent_at).count());
+        if (!running.load(std::memory_order_relaxed)) return;
+        c.sent_at = now;
+        (void)send(i);
+    }
+    /// Starts every loop; 0.5 s warm-up, then o.seconds measured; stops sending after it.
+    echo_result run() {
+        for (std::size_t i = 0; i < conns.size(); ++i) {
+            conns[i].sent_at = clock_type::now();
+            if (auto r = send(i); r.is_err()) fail("echo send: " + r.error().message);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        const double cpu0 = cpu_seconds();
+        const auto t0 = clock_type::now();
+        measuring = true;
+        std::this_thread::sleep_for(std::chrono::duration<double>(static_cast<double>(o.seconds)));
+        measuring = false;
+        echo_result r;
+        r.seconds = seconds_since(t0);
+        r.cpu = cpu_seconds() - cpu0;
+        running = false;
+        for (auto& c : conns) r.latencies.insert(r.latencies.end(), c.latencies.begin(), c.latencies.end());
+        std::sort(r.latencies.begin(), r.latencies.end());
+        r.messages = static_cast<double>(r.latencies.size());
+        if (r.messages == 0) fail("echo: no message completed in the measured window");
+        return r;
+    }
+};
+
+/// Ours over TCP: a raw echo server (`send_packet` of each received vector, as existing code
+/// writes it) and o.connections clients in this process sending with `send_packet`.
+echo_result ours_tcp_echo(const options& o) {
+    options raw = o;
+    raw.framed = false;
+    auto server = make_server(raw);
+    server->set_receive_callback([](std::shared_ptr<session::messaging_session> s, const std::vector<uint8_t>& d) {
+        (void)s->send_packet(std::vector<uint8_t>(d));
+    });
+    if (auto r = server->start_server(0); r.is_err()) fail("server: " + r.error().message);
+    std::vector<std::shared_ptr<core::messaging_client>> clients;
+    echo_loop loop{o, [&](std::size_t i) { return clients[i]->send_packet(std::vector<uint8_t>(o.size, 0x5a)); }};
+    for (std::size_t i = 0; i < o.connections; ++i) {
+        clients.push_back(make_client(raw));
+        connect(raw, *clients.back(), server->port());
+        clients.back()->set_receive_callback([&loop, i](const std::vector<uint8_t>& d) { loop.arrived(i, d.size()); });
+    }
+    echo_result r = loop.run();
+    for (auto& c : clients) (void)c->stop_client();
+    (void)server->stop_server();
+    return r;
+}
+
+/// Ours over WebSocket: binary messages, `send_binary` each way.
+echo_result ours_ws_echo(const options& o) {
+    auto server = std::make_shared<core::messaging_ws_server>("echo");
+    server->set_message_callback([](std::shared_ptr<core::ws_connection> c, const internal::ws_message& m) {
+        (void)c->send_binary(std::vector<uint8_t>(m.data));
+    });
+    if (auto r = server->start_server(ws_config()); r.is_err()) fail("ws server: " + r.error().message);
+    std::vector<std::unique_ptr<core::messaging_ws_client>> clients;
+    echo_loop loop{o, [&](std::size_t i) { return clients[i]->send_binary(std::vector<uint8_t>(o.size, 0x5a)); }};
+    for (std::size_t i = 0; i < o.connections; ++i) {
+        clients.push_back(std::make_unique<core::messaging_ws_client>("echo"));
+        clients.back()->set_binary_callback([&loop, i](const std::vector<uint8_t>& d) { loop.arrived(i, d.size()); });
+        if (auto r = clients.back()->start_client("127.0.0.1", server->port()); r.is_err()) fail("ws connect: " + r.error().message);
+    }
+    echo_result r = loop.run();
+    for (auto& c : clients) (void)c->stop_client();
+    (void)server->stop_server();
+    return r;
+}
+
+/// The same workload on Boost.Asio / Boost.Beast (benches/loadtest/asio_echo.cpp, run by --asio PATH).
+echo_result asio_echo(const options& o) {
+    const auto v = baseline_program(o.asio + " " + o.transport + " " + std::to_string(o.connections) + " " + std::to_string(o.size) + " " +
+                                        std::to_string(o.seconds),
+                                    "echo");
+    if (v.size() < 8) fail("asio_echo printed too little");
+    echo_result r;
+    r.messages = v[0];
+    r.seconds = v[1];
+    r.cpu = v[5] * v[0] / 1e6;
+    // The program prints percentiles, not samples: keep them as a summary.
+    r.latencies = {v[2], v[3], v[4], v[6], v[7]};
+    return r;
+}
+
+std::vector<metric> echo_workload(const options& o) {
+    if (o.transport != "tcp" && o.transport != "ws") fail("echo: tcp or ws");
+    if (fd_limit() < 2 * o.connections + 64)
+        fail("echo: " + std::to_string(o.connections) + " connections need " + std::to_string(2 * o.connections + 64) +
+             " open files per process; the limit is " + std::to_string(fd_limit()));
+    std::vector<double> rate, base_rate, p50, p90, p99, p999, pmax, cpu, b50, b90, b99, b999, bmax, bcpu;
+    for (int i = 0; i < o.runs; ++i) {
+        const echo_result r = o.transport == "ws" ? ours_ws_echo(o) : ours_tcp_echo(o);
+        rate.push_back(r.messages / r.seconds);
+        p50.push_back(percentile(r.latencies, 0.5));
+        p90.push_back(percentile(r.latencies, 0.9));
+        p99.push_back(percentile(r.latencies, 0.99));
+        p999.push_back(percentile(r.latencies, 0.999));
+        pmax.push_back(r.latencies.back());
+        cpu.push_back(r.cpu * 1e6 / r.messages);
+        if (o.baseline && !o.asio.empty()) {
+            const echo_result b = asio_echo(o);
+            base_rate.push_back(b.messages / b.seconds);
+            b50.push_back(b.latencies[0]);
+            b99.push_back(b.latencies[1]);
+            b999.push_back(b.latencies[2]);
+            b90.push_back(b.latencies[3]);
+            bmax.push_back(b.latencies[4]);
+            bcpu.push_back(b.cpu * 1e6 / b.messages);
+        }
+    }
+    const bool b = !base_rate.empty();
+    auto base = [b](const std::vector<double>& v) { return b ? median(v) : -1; };
+    return {{"messages/s", "msg/s", median(rate), base(base_rate)},
+            {"round trip p50", "us", median(p50), base(b50), false},
+            {"round trip p90", "us", median(p90), base(b90), false},
+            {"round trip p99", "us", median(p99), base(b99), false},
+            {"round trip p99.9", "us", median(p999), base(b999), false},
+            {"round trip max", "us", median(pmax), base(bmax), false},
+            {"CPU time per message", "us", median(cpu), base(bcpu), false}};
 }
 
 // ---- rtt --------------------------------------------------------------------------------------
@@ -1579,6 +1745,7 @@ std::string describe(const options& o) {
     }
     s << o.workload << " " << o.transport;
     if (o.workload != "connections") s << " " << o.size << " B";
+    if (o.workload == "echo") return s.str() + " closed loop x" + std::to_string(o.connections) + " conns for " + std::to_string(o.seconds) + " s";
     if (o.transport != "udp" && o.transport != "dtls" && o.transport != "ws" && o.transport != "quic" && o.workload == "throughput")
         s << (o.framed ? " framed" : " raw") << " api=" << o.api;
     s << " x" << o.count;
@@ -1598,7 +1765,7 @@ std::string number(double v) {
 
 void report(const options& o, const std::vector<metric>& metrics) {
     std::printf("%s%s\n", describe(o).c_str(), o.runs > 1 ? (" (median of " + std::to_string(o.runs) + " runs)").c_str() : "");
-    const char* base = o.workload == "abuse" ? "quiet" : o.workload == "soak" ? "before" : o.transport == "ws" ? "py websockets" : o.transport == "quic" ? "quinn" : o.transport == "dtls" ? "our UDP" : "baseline";
+    const char* base = o.workload == "echo" ? (o.transport == "ws" ? "beast" : "asio") : o.workload == "abuse" ? "quiet" : o.workload == "soak" ? "before" : o.transport == "ws" ? "py websockets" : o.transport == "quic" ? "quinn" : o.transport == "dtls" ? "our UDP" : "baseline";
     std::printf("  %-38s %14s %14s %8s\n", "metric", "ours", base, "ratio");
     for (const auto& m : metrics) {
         std::string ratio = "-";
@@ -1627,8 +1794,8 @@ void report(const options& o, const std::vector<metric>& metrics) {
 
 options parse(int argc, char** argv) {
     options o;
-    if (argc < 2) fail("usage: network_system_loadtest <throughput|rtt|connections|connect|slowreader|soak|abuse> [--transport tcp|tls|udp|dtls|ws|quic] "
-                       "[--size B] [--count N] [--connections C] [--seconds S] [--framing framed|raw] [--api packet|batch] [--runs K] [--baseline] [--json FILE] [--certs DIR] [--python PYTHON] [--quinn PATH]");
+    if (argc < 2) fail("usage: network_system_loadtest <throughput|rtt|connections|connect|slowreader|soak|abuse|echo> [--transport tcp|tls|udp|dtls|ws|quic] "
+                       "[--size B] [--count N] [--connections C] [--seconds S] [--framing framed|raw] [--api packet|batch] [--runs K] [--baseline] [--json FILE] [--certs DIR] [--python PYTHON] [--quinn PATH] [--asio PATH]");
     o.workload = argv[1];
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
@@ -1649,15 +1816,16 @@ options parse(int argc, char** argv) {
         else if (a == "--api") o.api = value();
         else if (a == "--python") o.python = value();
         else if (a == "--quinn") o.quinn = value();
+        else if (a == "--asio") o.asio = value();
         else fail("unknown option " + a);
     }
     const std::map<std::string, std::size_t> counts{
-        {"throughput", 1000000}, {"rtt", 20000}, {"connections", 10000}, {"connect", 2000}, {"slowreader", 100000}, {"soak", 1000000}, {"abuse", 0}};
+        {"throughput", 1000000}, {"rtt", 20000}, {"connections", 10000}, {"connect", 2000}, {"slowreader", 100000}, {"soak", 1000000}, {"abuse", 0}, {"echo", 0}};
     if (!counts.count(o.workload)) fail("unknown workload " + o.workload);
     if (o.transport != "tcp" && o.transport != "tls" && o.transport != "udp" && o.transport != "ws" && o.transport != "quic" &&
         o.transport != "dtls")
         fail("unknown transport " + o.transport);
-    if (o.transport == "ws" && o.workload != "throughput" && o.workload != "rtt") fail("ws: throughput or rtt");
+    if (o.transport == "ws" && o.workload != "throughput" && o.workload != "rtt" && o.workload != "echo") fail("ws: throughput, rtt or echo");
     if (o.api != "packet" && o.api != "batch") fail("unknown api " + o.api + " (packet or batch)");
     if ((o.transport == "tls" || o.transport == "quic" || o.transport == "dtls") && o.certs.empty())
         fail("--transport " + o.transport + " needs --certs DIR (ca.pem, server.pem, server.key)");
@@ -1668,7 +1836,7 @@ options parse(int argc, char** argv) {
                         : o.workload == "abuse"                             ? 100
                         : o.workload == "connect" && o.transport != "quic" ? 2
                                                                             : 1;
-    if (o.seconds == 0) o.seconds = o.workload == "abuse" ? 20 : 60;
+    if (o.seconds == 0) o.seconds = o.workload == "abuse" ? 20 : o.workload == "echo" ? 5 : 60;
     return o;
 }
 
@@ -1686,6 +1854,7 @@ int main(int argc, char** argv) {
     else if (o.workload == "slowreader") m = slow_reader(o);
     else if (o.workload == "soak") m = soak(o);
     else if (o.workload == "abuse") m = abuse(o);
+    else if (o.workload == "echo") m = echo_workload(o);
     else m = connect_workload(o);
     report(o, m);
     return 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every row of the performance table (medians of 5 runs where the tool repeats, 5 separate
 # runs otherwise) with the POSIX baseline (WebSocket rows: the Python websockets package; QUIC
-# rows: a minimal quinn program, with our TLS over TCP beside); each stream row through one
+# rows: a minimal quinn program, with our TLS over TCP beside; echo rows: Boost.Asio and Beast,
+# whose latency chart it redraws in docs/echo-latency.svg); each stream row through one
 # send_packet per message (--api packet, what existing code does) and through send_batch
 # (--api batch).
 # Usage: run_table.sh <build dir> [json file]
@@ -25,6 +26,10 @@ run throughput --transport udp --size 64 --count 1000000 --runs 5 --baseline
 run connections --count 10000 --runs 5 --baseline
 for i in 1 2 3 4 5; do run connect --count 5000 --connections 2 --baseline; done
 run slowreader --size 65536
+asio="$build/benches/loadtest/asio_echo"   # echo rows: baseline = Boost.Asio / Boost.Beast (libboost-dev)
+for n in 1 100 1000 10000; do run echo --connections $n --seconds 5 --runs 5 --baseline --asio "$asio"; done
+run echo --transport ws --connections 1000 --seconds 5 --runs 5 --baseline --asio "$asio"
+python3 "$(dirname "$0")/echo_chart.py" "$json" "$(dirname "$0")/../../docs/echo-latency.svg"
 py="$build/venv/bin/python"   # WebSocket rows: baseline = Python websockets (scripts/venv.sh)
 run throughput --transport ws --size 64 --count 300000 --runs 5 --baseline --python "$py"
 run throughput --transport ws --size 65536 --count 5000 --runs 5 --baseline --python "$py"
