@@ -9,8 +9,9 @@
 //     raw streams), rtt and connect (handshakes), baseline = the quinn program given by
 //     --quinn PATH (examples/quic_baseline.rs), with our TLS-over-TCP measured beside both)
 //     --size BYTES --count N --connections C --framing framed|raw (default framed)
-//     --api packet|batch (default packet: one send_packet per message, what existing code does;
-//     batch: send_batch of up to 512 messages)
+//     --api packet|batch|view (default packet: one send_packet per message, what existing code
+//     does; batch: send_batch of up to 512 messages; view: send_packet, and the receiver's
+//     callback takes a view of the bytes instead of a std::vector)
 //     --runs K (median of K runs, default 1)  --baseline  --json FILE  --certs DIR (tls)
 //     soak (tcp, tls): --connections C clients (default 10000) echo for --seconds S (default 60),
 //     then --count N connect/exchange/disconnect cycles (default 1000000) from 4 threads, after a
@@ -277,9 +278,16 @@ double ours_stream(const options& o) {
     const std::uint64_t goal = per_client * o.connections * o.size;
     std::atomic<std::uint64_t> received{0};
     auto server = make_server(o);
-    server->set_receive_callback([&](std::shared_ptr<session::messaging_session>, const std::vector<uint8_t>& d) {
-        received.fetch_add(d.size(), std::memory_order_relaxed);
-    });
+    if (o.api == "view") {
+        // The view form of the receive callback: no std::vector copy per delivery.
+        server->set_receive_callback([&](std::shared_ptr<session::messaging_session>, const uint8_t*, std::size_t n) {
+            received.fetch_add(n, std::memory_order_relaxed);
+        });
+    } else {
+        server->set_receive_callback([&](std::shared_ptr<session::messaging_session>, const std::vector<uint8_t>& d) {
+            received.fetch_add(d.size(), std::memory_order_relaxed);
+        });
+    }
     if (auto r = server->start_server(0); r.is_err()) fail("server: " + r.error().message);
     std::vector<std::shared_ptr<core::messaging_client>> clients;
     for (std::size_t i = 0; i < o.connections; ++i) {
@@ -297,7 +305,7 @@ double ours_stream(const options& o) {
                 const std::size_t n = std::min(batch, per_client - sent);
                 // packet: what code written for the original does, one call per message with a
                 // vector the caller builds (its copy is the caller's cost, as it would be there).
-                VoidResult r = o.api == "packet" ? c->send_packet(std::vector<uint8_t>(messages[0]))
+                VoidResult r = o.api != "batch" ? c->send_packet(std::vector<uint8_t>(messages[0]))
                                : n == batch      ? c->send_batch(messages)
                                                  : c->send_batch(std::vector<std::vector<uint8_t>>(
                                                   messages.begin(), messages.begin() + static_cast<long>(n)));
@@ -1795,7 +1803,7 @@ void report(const options& o, const std::vector<metric>& metrics) {
 options parse(int argc, char** argv) {
     options o;
     if (argc < 2) fail("usage: network_system_loadtest <throughput|rtt|connections|connect|slowreader|soak|abuse|echo> [--transport tcp|tls|udp|dtls|ws|quic] "
-                       "[--size B] [--count N] [--connections C] [--seconds S] [--framing framed|raw] [--api packet|batch] [--runs K] [--baseline] [--json FILE] [--certs DIR] [--python PYTHON] [--quinn PATH] [--asio PATH]");
+                       "[--size B] [--count N] [--connections C] [--seconds S] [--framing framed|raw] [--api packet|batch|view] [--runs K] [--baseline] [--json FILE] [--certs DIR] [--python PYTHON] [--quinn PATH] [--asio PATH]");
     o.workload = argv[1];
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
@@ -1826,7 +1834,7 @@ options parse(int argc, char** argv) {
         o.transport != "dtls")
         fail("unknown transport " + o.transport);
     if (o.transport == "ws" && o.workload != "throughput" && o.workload != "rtt" && o.workload != "echo") fail("ws: throughput, rtt or echo");
-    if (o.api != "packet" && o.api != "batch") fail("unknown api " + o.api + " (packet or batch)");
+    if (o.api != "packet" && o.api != "batch" && o.api != "view") fail("unknown api " + o.api + " (packet, batch or view)");
     if ((o.transport == "tls" || o.transport == "quic" || o.transport == "dtls") && o.certs.empty())
         fail("--transport " + o.transport + " needs --certs DIR (ca.pem, server.pem, server.key)");
     if (o.count == 0) o.count = counts.at(o.workload);
