@@ -198,7 +198,7 @@ async fn write_all(
             Err(_) if count > 1 && sock.state.max_gso_segments() == 1 => continue,
             Err(e) => {
                 core.dropped.fetch_add(count as u64, Ordering::Relaxed);
-                core.report(&send_error(&e));
+                core.report_later(send_error(&e));
             }
         }
         i += count;

@@ -55,6 +55,10 @@ struct Core {
     /// Datagrams of a burst of sends, for the flush task.
     pending: Mutex<Pending>,
     wake_flusher: Notify,
+    /// Failures of queued sends, reported by the receive task so that this object's callbacks
+    /// never overlap (at most `MAX_DEFERRED`; beyond, only counted).
+    deferred: Mutex<Vec<Error>>,
+    wake_receiver: Notify,
     /// The connected target (a client's) is IPv6: its datagram limit, without asking the
     /// kernel per send.
     peer_v6: AtomicBool,
@@ -73,6 +77,8 @@ impl Core {
             socket: ArcSwapOption::empty(),
             pending: Mutex::default(),
             wake_flusher: Notify::new(),
+            deferred: Mutex::default(),
+            wake_receiver: Notify::new(),
             peer_v6: AtomicBool::new(false),
             stop: Mutex::new(None),
             counters: Counters::default(),
@@ -198,6 +204,19 @@ impl Core {
                 self.dropped.fetch_add(n, Ordering::Relaxed);
                 Err(e)
             }
+        }
+    }
+
+    /// Hands `err` to the receive task for the error callback (see `deferred`).
+    fn report_later(&self, err: Error) {
+        const MAX_DEFERRED: usize = 64;
+        let mut deferred = lock(&self.deferred);
+        if deferred.len() < MAX_DEFERRED {
+            deferred.push(err);
+            drop(deferred);
+            self.wake_receiver.notify_one();
+        } else {
+            self.counters.errors.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -381,6 +400,13 @@ async fn receive_loop(core: &Arc<Core>, sock: &Sock, mut stop: watch::Receiver<b
         let ready = tokio::select! {
             biased;
             _ = stop.wait_for(|s| *s) => return,
+            _ = core.wake_receiver.notified() => {
+                let errors = std::mem::take(&mut *lock(&core.deferred));
+                for e in &errors {
+                    core.report(e);
+                }
+                continue;
+            }
             r = socket.ready(Interest::READABLE | Interest::ERROR) => r,
         };
         let ready = match ready {
