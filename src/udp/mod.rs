@@ -138,11 +138,7 @@ impl Core {
         let Some(socket) = socket.as_deref() else {
             return Err(Error::new(self.not_running, "not running"));
         };
-        let v6 = match to {
-            Some(addr) => addr.is_ipv6(),
-            None => self.peer_v6.load(Ordering::Relaxed),
-        };
-        check_size(data, v6)?;
+        self.check_size(data, to)?;
         match lock(&self.pending).route(data, to) {
             Ok(Route::Direct) => {}
             Ok(Route::Queued) => return Ok(()),
@@ -181,12 +177,8 @@ impl Core {
     /// Queues `datagrams` as one burst for the flush task (GSO trains, one wake-up). All or
     /// nothing: an empty or oversized datagram, or a queue without room for all, sends none.
     fn send_batch<D: AsRef<[u8]>>(&self, datagrams: &[D], to: Option<SocketAddr>) -> Result<()> {
-        let v6 = match to {
-            Some(addr) => addr.is_ipv6(),
-            None => self.peer_v6.load(Ordering::Relaxed),
-        };
         for d in datagrams {
-            check_size(d.as_ref(), v6)?;
+            self.check_size(d.as_ref(), to)?;
         }
         if self.socket.load().is_none() {
             return Err(Error::new(self.not_running, "not running"));
@@ -218,6 +210,32 @@ impl Core {
         } else {
             self.counters.errors.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// `InvalidArgument` for an empty datagram, `MessageTooLarge` over the maximum of the
+    /// destination's family (`None`: the connected target's).
+    fn check_size(&self, data: &[u8], to: Option<SocketAddr>) -> Result<()> {
+        let v6 = match to {
+            Some(addr) => addr.is_ipv6(),
+            None => self.peer_v6.load(Ordering::Relaxed),
+        };
+        if data.is_empty() {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "cannot send an empty datagram",
+            ));
+        }
+        let max = if v6 { MAX_DATAGRAM_V6 } else { MAX_DATAGRAM_V4 };
+        if data.len() > max {
+            return Err(Error::new(
+                ErrorCode::MessageTooLarge,
+                format!(
+                    "datagram of {} bytes exceeds the UDP maximum of {max}",
+                    data.len()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn report(&self, err: &Error) {
@@ -299,27 +317,6 @@ impl Core {
             )
         })
     }
-}
-
-/// `InvalidArgument` for an empty datagram, `MessageTooLarge` over the family's maximum.
-fn check_size(data: &[u8], v6: bool) -> Result<()> {
-    if data.is_empty() {
-        return Err(Error::new(
-            ErrorCode::InvalidArgument,
-            "cannot send an empty datagram",
-        ));
-    }
-    let max = if v6 { MAX_DATAGRAM_V6 } else { MAX_DATAGRAM_V4 };
-    if data.len() > max {
-        return Err(Error::new(
-            ErrorCode::MessageTooLarge,
-            format!(
-                "datagram of {} bytes exceeds the UDP maximum of {max}",
-                data.len()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 fn send_error(e: &io::Error) -> Error {
