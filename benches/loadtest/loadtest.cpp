@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -657,12 +658,11 @@ std::vector<metric> throughput(const options& o) {
 
 // ---- echo: many connections, each a closed-loop echo (like uWebSockets' load_test) ----------
 
-/// One echo run: messages completed in the measured window, its length, the process's CPU
-/// seconds in it and the round trips (µs, sorted).
-struct echo_result {
-    double messages = 0, seconds = 0, cpu = 0;
-    std::vector<double> latencies;
-};
+/// One echo run, in the order of the rows reported: messages/s, round trip p50, p90, p99, p99.9
+/// and max (µs), the process's CPU time per message (µs).
+using echo_result = std::array<double, 7>;
+const char* const echo_rows[] = {"messages/s", "round trip p50", "round trip p90", "round trip p99", "round trip p99.9",
+                                 "round trip max", "CPU time per message"};
 
 double cpu_seconds() {
     rusage u{};
@@ -709,15 +709,15 @@ struct echo_loop {
         measuring = true;
         std::this_thread::sleep_for(std::chrono::duration<double>(static_cast<double>(o.seconds)));
         measuring = false;
-        echo_result r;
-        r.seconds = seconds_since(t0);
-        r.cpu = cpu_seconds() - cpu0;
+        const double seconds = seconds_since(t0), cpu = cpu_seconds() - cpu0;
         running = false;
-        for (auto& c : conns) r.latencies.insert(r.latencies.end(), c.latencies.begin(), c.latencies.end());
-        std::sort(r.latencies.begin(), r.latencies.end());
-        r.messages = static_cast<double>(r.latencies.size());
-        if (r.messages == 0) fail("echo: no message completed in the measured window");
-        return r;
+        std::vector<double> all;
+        for (auto& c : conns) all.insert(all.end(), c.latencies.begin(), c.latencies.end());
+        if (all.empty()) fail("echo: no message completed in the measured window");
+        std::sort(all.begin(), all.end());
+        const double n = static_cast<double>(all.size());
+        return {n / seconds,           percentile(all, 0.5),   percentile(all, 0.9), percentile(all, 0.99),
+                percentile(all, 0.999), all.back(), cpu * 1e6 / n};
     }
 };
 
@@ -769,14 +769,9 @@ echo_result asio_echo(const options& o) {
     const auto v = baseline_program(o.asio + " " + o.transport + " " + std::to_string(o.connections) + " " + std::to_string(o.size) + " " +
                                         std::to_string(o.seconds),
                                     "echo");
-    if (v.size() < 8) fail("asio_echo printed too little");
-    echo_result r;
-    r.messages = v[0];
-    r.seconds = v[1];
-    r.cpu = v[5] * v[0] / 1e6;
-    // The program prints percentiles, not samples: keep them as a summary.
-    r.latencies = {v[2], v[3], v[4], v[6], v[7]};
-    return r;
+    if (v.size() < 8 || v[1] <= 0) fail("asio_echo printed too little");
+    // It prints: messages seconds p50 p99 p99.9 cpu-per-message p90 max.
+    return {v[0] / v[1], v[2], v[6], v[3], v[4], v[7], v[5]};
 }
 
 std::vector<metric> echo_workload(const options& o) {
@@ -784,36 +779,19 @@ std::vector<metric> echo_workload(const options& o) {
     if (fd_limit() < 2 * o.connections + 64)
         fail("echo: " + std::to_string(o.connections) + " connections need " + std::to_string(2 * o.connections + 64) +
              " open files per process; the limit is " + std::to_string(fd_limit()));
-    std::vector<double> rate, base_rate, p50, p90, p99, p999, pmax, cpu, b50, b90, b99, b999, bmax, bcpu;
+    std::array<std::vector<double>, 7> ours, base;
     for (int i = 0; i < o.runs; ++i) {
         const echo_result r = o.transport == "ws" ? ours_ws_echo(o) : ours_tcp_echo(o);
-        rate.push_back(r.messages / r.seconds);
-        p50.push_back(percentile(r.latencies, 0.5));
-        p90.push_back(percentile(r.latencies, 0.9));
-        p99.push_back(percentile(r.latencies, 0.99));
-        p999.push_back(percentile(r.latencies, 0.999));
-        pmax.push_back(r.latencies.back());
-        cpu.push_back(r.cpu * 1e6 / r.messages);
+        for (std::size_t k = 0; k < r.size(); ++k) ours[k].push_back(r[k]);
         if (o.baseline && !o.asio.empty()) {
             const echo_result b = asio_echo(o);
-            base_rate.push_back(b.messages / b.seconds);
-            b50.push_back(b.latencies[0]);
-            b99.push_back(b.latencies[1]);
-            b999.push_back(b.latencies[2]);
-            b90.push_back(b.latencies[3]);
-            bmax.push_back(b.latencies[4]);
-            bcpu.push_back(b.cpu * 1e6 / b.messages);
+            for (std::size_t k = 0; k < b.size(); ++k) base[k].push_back(b[k]);
         }
     }
-    const bool b = !base_rate.empty();
-    auto base = [b](const std::vector<double>& v) { return b ? median(v) : -1; };
-    return {{"messages/s", "msg/s", median(rate), base(base_rate)},
-            {"round trip p50", "us", median(p50), base(b50), false},
-            {"round trip p90", "us", median(p90), base(b90), false},
-            {"round trip p99", "us", median(p99), base(b99), false},
-            {"round trip p99.9", "us", median(p999), base(b999), false},
-            {"round trip max", "us", median(pmax), base(bmax), false},
-            {"CPU time per message", "us", median(cpu), base(bcpu), false}};
+    std::vector<metric> out;
+    for (std::size_t k = 0; k < ours.size(); ++k)
+        out.push_back({echo_rows[k], k == 0 ? "msg/s" : "us", median(ours[k]), base[k].empty() ? -1 : median(base[k]), k == 0});
+    return out;
 }
 
 // ---- rtt --------------------------------------------------------------------------------------
