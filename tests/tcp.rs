@@ -368,3 +368,49 @@ fn per_message_sends_coalesce_and_a_lone_send_is_written_at_once() {
     assert_eq!(collect(&rx, lone.len()), lone);
     drop(server);
 }
+
+/// A blocking start to an IP address connects on the calling thread and returns connected:
+/// a send right after it is delivered, and the callbacks still come in order (connected, then
+/// data), once each. Refused: the error is returned and reported, and the client has stopped.
+#[test]
+fn start_wait_returns_connected_and_the_callbacks_follow_in_order() {
+    let (server, port) = server(Framing::LengthPrefixed);
+    echo(&server);
+    let mut config = ClientConfig::default();
+    config.conn.framing = Framing::LengthPrefixed;
+    for _ in 0..20 {
+        let client = TcpClient::new(config.clone());
+        let (tx, rx) = channel();
+        let (connected, data) = (Mutex::new(tx.clone()), Mutex::new(tx));
+        client.set_handlers(|h| {
+            h.connected = Some(Arc::new(move |_: &Session| {
+                let _ = connected.lock().unwrap().send(b"connected".to_vec());
+            }));
+            h.data = Some(Arc::new(move |_: &Session, d: &[u8]| {
+                let _ = data.lock().unwrap().send(d.to_vec());
+            }));
+        });
+        client.start_wait("127.0.0.1", port).expect("start_wait");
+        assert!(client.is_connected());
+        client
+            .send(b"at once")
+            .expect("send right after start_wait");
+        assert_eq!(rx.recv_timeout(WAIT).unwrap(), b"connected");
+        assert_eq!(rx.recv_timeout(WAIT).unwrap(), b"at once");
+        client.stop().unwrap();
+        assert!(rx.try_recv().is_err());
+        assert_eq!(client.stats().connections_total, 1);
+    }
+    let (_held, refusing) = ports::refusing_tcp_port();
+    let client = TcpClient::new(ClientConfig::default());
+    let codes = error_codes(|h| client.set_handlers(h));
+    let err = client.start_wait("127.0.0.1", refusing).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ConnectionRefused);
+    assert_eq!(
+        codes.recv_timeout(WAIT).unwrap(),
+        ErrorCode::ConnectionRefused
+    );
+    assert!(!client.is_running());
+    client.start_wait("127.0.0.1", port).expect("started again");
+    assert!(client.is_connected());
+}

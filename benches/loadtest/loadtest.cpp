@@ -11,7 +11,9 @@
 //     --size BYTES --count N --connections C --framing framed|raw (default framed)
 //     --api packet|batch|view (default packet: one send_packet per message, what existing code
 //     does; batch: send_batch of up to 512 messages; view: send_packet, and the receiver's
-//     callback takes a view of the bytes instead of a std::vector)
+//     callback takes a view of the bytes instead of a std::vector; wait, connect workload only:
+//     start_client returns once connected, as the facades' clients, instead of the connected
+//     callback being awaited)
 //     --runs K (median of K runs, default 1)  --baseline  --json FILE  --certs DIR (tls)
 //     soak (tcp, tls): --connections C clients (default 10000) echo for --seconds S (default 60),
 //     then --count N connect/exchange/disconnect cycles (default 1000000) from 4 threads, after a
@@ -191,17 +193,21 @@ std::shared_ptr<core::messaging_client> make_client(const options& o) {
     }
     core::client_options c;
     c.framing = o.framed ? framing::length_prefixed : framing::raw;
+    // api=wait: start_client returns once connected, as the facades' and unified API's clients do.
+    if (o.api == "wait") return std::make_shared<core::detail::connected_client>("loadtest", c);
     return std::make_shared<core::messaging_client>("loadtest", c);
 }
 
-/// Connects and waits for the connected callback (TLS: the handshake).
+/// Connects and waits for the connected callback (TLS: the handshake); with api=wait only for
+/// start_client, which returns once connected.
 void connect(const options& o, core::messaging_client& c, unsigned short port) {
     latch up;
-    c.set_connected_callback([&] { up.add(1); });
+    const bool callback = o.api != "wait";
+    if (callback) c.set_connected_callback([&] { up.add(1); });
     VoidResult r = o.transport == "tls" ? static_cast<core::secure_messaging_client&>(c).start_client("127.0.0.1", port)
                                         : c.start_client("127.0.0.1", port);
     if (r.is_err()) fail("connect: " + r.error().message);
-    if (!up.wait_at_least(1)) fail("connect timed out");
+    if (callback && !up.wait_at_least(1)) fail("connect timed out");
     c.set_connected_callback(nullptr);
 }
 
@@ -1781,7 +1787,7 @@ void report(const options& o, const std::vector<metric>& metrics) {
 options parse(int argc, char** argv) {
     options o;
     if (argc < 2) fail("usage: network_system_loadtest <throughput|rtt|connections|connect|slowreader|soak|abuse|echo> [--transport tcp|tls|udp|dtls|ws|quic] "
-                       "[--size B] [--count N] [--connections C] [--seconds S] [--framing framed|raw] [--api packet|batch|view] [--runs K] [--baseline] [--json FILE] [--certs DIR] [--python PYTHON] [--quinn PATH] [--asio PATH]");
+                       "[--size B] [--count N] [--connections C] [--seconds S] [--framing framed|raw] [--api packet|batch|view|wait] [--runs K] [--baseline] [--json FILE] [--certs DIR] [--python PYTHON] [--quinn PATH] [--asio PATH]");
     o.workload = argv[1];
     for (int i = 2; i < argc; ++i) {
         std::string a = argv[i];
@@ -1812,7 +1818,9 @@ options parse(int argc, char** argv) {
         o.transport != "dtls")
         fail("unknown transport " + o.transport);
     if (o.transport == "ws" && o.workload != "throughput" && o.workload != "rtt" && o.workload != "echo") fail("ws: throughput, rtt or echo");
-    if (o.api != "packet" && o.api != "batch" && o.api != "view") fail("unknown api " + o.api + " (packet, batch or view)");
+    if (o.api != "packet" && o.api != "batch" && o.api != "view" && o.api != "wait")
+        fail("unknown api " + o.api + " (packet, batch, view or wait)");
+    if (o.api == "wait" && o.workload != "connect") fail("--api wait: connect workload only");
     if ((o.transport == "tls" || o.transport == "quic" || o.transport == "dtls") && o.certs.empty())
         fail("--transport " + o.transport + " needs --certs DIR (ca.pem, server.pem, server.key)");
     if (o.count == 0) o.count = counts.at(o.workload);

@@ -13,9 +13,10 @@ use tokio::time::{timeout_at, Instant};
 
 use super::{tune, ClientConfig};
 use crate::conn::client::{self, tell, First, Retry};
-use crate::conn::{self, lock, Counters, Endpoint, Handlers, Session, Stats};
+use crate::conn::{self, addr, lock, Counters, Endpoint, Handlers, Session, Stats};
 use crate::error::{Error, ErrorCode, Result};
-use crate::metrics::{self, Protocol, Registration, Role, Source};
+use crate::metrics::{self, Latency, Protocol, Registration, Role, Source};
+use crate::runtime;
 use crate::tls::{Connector, TlsInfo};
 
 /// A TCP client. Dropping it stops it.
@@ -90,19 +91,25 @@ impl TcpClient {
     /// `AddressResolutionFailed`; already running → `ClientAlreadyRunning`; unusable TLS
     /// material → `CertificateError`.
     pub fn start(&self, host: &str, port: u16) -> Result<()> {
-        self.launch(host, port).map(drop)
+        self.launch(host, port, false).map(drop)
     }
 
     /// Like [`start`](Self::start), but returns only once the first connection attempt
     /// (connect and, with TLS, handshake) succeeded or failed, with its error. With reconnect
     /// enabled the client keeps trying after a failed first attempt; without, it has stopped
     /// when this returns the failure (and may be started again). Called inside a callback it
-    /// does not wait.
+    /// does not wait. To an IP address, the connect itself is made on the calling thread, and
+    /// without TLS this returns as soon as it succeeded (the connected callback follows on a
+    /// runtime thread; sends work at once).
     pub fn start_wait(&self, host: &str, port: u16) -> Result<()> {
-        client::wait_first(&self.inner.ep, self.launch(host, port)?)
+        match self.launch(host, port, runtime::may_block())? {
+            Launch::Serving => Ok(()),
+            Launch::Pending(pending) => client::wait_first(&self.inner.ep, pending),
+        }
     }
 
-    fn launch(&self, host: &str, port: u16) -> Result<client::Pending> {
+    /// Starts a run; `in_caller`: a blocking start, which connects to an IP address here.
+    fn launch(&self, host: &str, port: u16, in_caller: bool) -> Result<Launch> {
         let config = self.config();
         let inner = &self.inner;
         let l = client::launch(
@@ -113,6 +120,22 @@ impl TcpClient {
             config.reconnect.is_some(),
             client::tls_for(config.tls.as_ref()),
         )?;
+        let mut head = Head::None;
+        if let Some(ip) = addr::ip_literal(&l.host).filter(|_| in_caller) {
+            let started = std::time::Instant::now();
+            let connected = connect_here(SocketAddr::new(ip, port), &config, l.handle);
+            head = match (connected, &l.prepared) {
+                (Ok((stream, peer, local)), None) => {
+                    Latency::Connect.record(started.elapsed());
+                    Head::Serving(stream, inner.install(peer, local, &config, l.run))
+                }
+                (connected, _) => Head::Connected(connected, started),
+            };
+        }
+        let launched = match head {
+            Head::Serving(..) => Launch::Serving,
+            _ => Launch::Pending(l.pending),
+        };
         let guard = inner.ep.life.task();
         let inner = inner.clone();
         let (run, mut stop, mut first) = (l.run, l.stop, l.first);
@@ -123,11 +146,11 @@ impl TcpClient {
             tls: l.prepared,
         };
         l.handle.spawn(async move {
-            client_loop(&inner, &target, run, &mut stop, &mut first).await;
+            client_loop(&inner, &target, head, run, &mut stop, &mut first).await;
             inner.ep.life.end_run(run);
             drop(guard);
         });
-        Ok(l.pending)
+        Ok(launched)
     }
 
     /// Sends on the current connection; not connected → `ConnectionClosed` (nothing is
@@ -229,9 +252,30 @@ struct Target {
     tls: Option<Arc<Connector>>,
 }
 
+/// What a blocking start did on the calling thread before the client's task began.
+enum Head {
+    /// Nothing: the task connects.
+    None,
+    /// The connect's outcome and when it began (TLS: the task runs the handshake).
+    Connected(
+        Result<(TcpStream, SocketAddr, SocketAddr)>,
+        std::time::Instant,
+    ),
+    /// A plain connection, already the client's current one.
+    Serving(TcpStream, Session),
+}
+
+/// What `launch` leaves to `start_wait`.
+enum Launch {
+    /// Connected: nothing to wait for.
+    Serving,
+    Pending(client::Pending),
+}
+
 async fn client_loop(
     inner: &Arc<Inner>,
     target: &Target,
+    mut head: Head,
     run: u64,
     stop: &mut watch::Receiver<bool>,
     first: &mut First,
@@ -240,17 +284,49 @@ async fn client_loop(
     let policy = target.config.reconnect.as_ref();
     let mut retry = Retry::new();
     while !*stop.borrow() {
-        let outcome = tokio::select! {
-            biased;
-            _ = stop.wait_for(|s| *s) => Ok(None),
-            r = metrics::timed_connect(establish(target)) => r.map(Some),
-        };
-        let outcome = match outcome {
-            Ok(Some(established)) => {
-                serve(inner, established, &target.config, run, stop, first).await;
+        let outcome = match std::mem::replace(&mut head, Head::None) {
+            Head::Serving(stream, session) => {
+                serve(inner, Established::Plain(stream), session, stop, first).await;
                 Ok(())
             }
-            other => other.map(drop),
+            head => {
+                let attempt = async {
+                    match head {
+                        Head::Connected(connected, started) => {
+                            let established = establish(target, connected?).await;
+                            if established.is_ok() {
+                                Latency::Connect.record(started.elapsed());
+                            }
+                            established
+                        }
+                        _ => {
+                            metrics::timed_connect(async {
+                                let stream = connect(
+                                    &target.host,
+                                    target.port,
+                                    target.config.connect_timeout,
+                                )
+                                .await?;
+                                establish(target, tuned(stream, &target.config)?).await
+                            })
+                            .await
+                        }
+                    }
+                };
+                let outcome = tokio::select! {
+                    biased;
+                    _ = stop.wait_for(|s| *s) => Ok(None),
+                    r = attempt => r.map(Some),
+                };
+                match outcome {
+                    Ok(Some((established, peer, local))) => {
+                        let session = inner.install(peer, local, &target.config, run);
+                        serve(inner, established, session, stop, first).await;
+                        Ok(())
+                    }
+                    other => other.map(drop),
+                }
+            }
         };
         let report = |err: &Error| inner.report(err);
         if !retry
@@ -269,9 +345,8 @@ enum Established {
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>, TlsInfo),
 }
 
-/// Connects, tunes the socket and runs the TLS handshake when configured.
-async fn establish(target: &Target) -> Result<(Established, SocketAddr, SocketAddr)> {
-    let stream = connect(&target.host, target.port, target.config.connect_timeout).await?;
+/// A connected socket, tuned, with its addresses.
+fn tuned(stream: TcpStream, config: &ClientConfig) -> Result<(TcpStream, SocketAddr, SocketAddr)> {
     let (peer, local) = match (stream.peer_addr(), stream.local_addr()) {
         (Ok(p), Ok(l)) => (p, l),
         _ => {
@@ -281,9 +356,17 @@ async fn establish(target: &Target) -> Result<(Established, SocketAddr, SocketAd
             ))
         }
     };
-    if let Err(e) = tune(&stream, &target.config.conn) {
+    if let Err(e) = tune(&stream, &config.conn) {
         crate::ns_log!(crate::log::Level::Warn, "cannot set socket options: {e}");
     }
+    Ok((stream, peer, local))
+}
+
+/// Runs the TLS handshake when configured.
+async fn establish(
+    target: &Target,
+    (stream, peer, local): (TcpStream, SocketAddr, SocketAddr),
+) -> Result<(Established, SocketAddr, SocketAddr)> {
     let established = match &target.tls {
         None => Established::Plain(stream),
         Some(tls) => {
@@ -294,6 +377,21 @@ async fn establish(target: &Target) -> Result<(Established, SocketAddr, SocketAd
     Ok((established, peer, local))
 }
 
+/// Connects to `addr` on the calling thread (a blocking start) within the connect timeout,
+/// and registers the socket with the runtime.
+fn connect_here(
+    addr: SocketAddr,
+    config: &ClientConfig,
+    handle: &tokio::runtime::Handle,
+) -> Result<(TcpStream, SocketAddr, SocketAddr)> {
+    let failed = |e: &std::io::Error| Error::connect(e, &addr.to_string());
+    let stream = std::net::TcpStream::connect_timeout(&addr, config.connect_timeout)
+        .map_err(|e| failed(&e))?;
+    stream.set_nonblocking(true).map_err(|e| failed(&e))?;
+    let _runtime = handle.enter();
+    tuned(TcpStream::from_std(stream).map_err(|e| failed(&e))?, config)
+}
+
 impl Inner {
     /// Reports an error of no connection (connect failure, attempts exhausted).
     fn report(&self, err: &Error) {
@@ -302,23 +400,36 @@ impl Inner {
     }
 }
 
+impl Inner {
+    /// Makes a new connection's session the client's current one (unless a newer run's took
+    /// its place) and counts it.
+    fn install(
+        &self,
+        peer: SocketAddr,
+        local: SocketAddr,
+        config: &ClientConfig,
+        run: u64,
+    ) -> Session {
+        let session = Session::new(peer, local, config.conn.clone());
+        {
+            let mut current_run = lock(&self.current_run);
+            if run >= *current_run {
+                *current_run = run;
+                self.current.store(Some(Arc::new(session.clone())));
+            }
+        }
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        session
+    }
+}
+
 async fn serve(
     inner: &Arc<Inner>,
-    (established, peer, local): (Established, SocketAddr, SocketAddr),
-    config: &ClientConfig,
-    run: u64,
+    established: Established,
+    session: Session,
     stop: &watch::Receiver<bool>,
     first: &mut First,
 ) {
-    let session = Session::new(peer, local, config.conn.clone());
-    {
-        let mut current_run = lock(&inner.current_run);
-        if run >= *current_run {
-            *current_run = run;
-            inner.current.store(Some(Arc::new(session.clone())));
-        }
-    }
-    inner.connections.fetch_add(1, Ordering::Relaxed);
     if *stop.borrow() {
         session.close(); // stop came while connecting
     }
