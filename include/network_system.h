@@ -8,7 +8,10 @@
  *   documentation says otherwise.
  * - Callbacks run on runtime threads. For one connection they never overlap and come in order:
  *   connected, receive..., error (if it failed), disconnected (exactly once per connection that
- *   reported connected). Callbacks of different connections may run at the same time.
+ *   reported connected). Callbacks of different connections may run at the same time. One
+ *   exception: stop called outside any callback closes a plain TCP connection whose callbacks are
+ *   idle (nothing queued to send) itself, and calls its disconnected callback on the stopping
+ *   thread before returning, as the original's stop_client does.
  * - Borrowed: every pointer a callback receives (data, message, address, the const
  *   ns_tcp_session pointer) is valid only during the call. ns_tcp_session_retain returns an
  *   owned session handle; release it with ns_tcp_session_release, and never release a borrowed

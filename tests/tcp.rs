@@ -414,3 +414,94 @@ fn start_wait_returns_connected_and_the_callbacks_follow_in_order() {
     client.start_wait("127.0.0.1", port).expect("started again");
     assert!(client.is_connected());
 }
+
+/// `stop` from outside any callback closes an idle connection itself: the disconnected
+/// callback has run once when it returns, on the stopping thread for every connection whose
+/// task sat between callbacks (all but at most one per worker, which may still be finishing
+/// its last callback: those close as before); the peer reads EOF; no callback follows; the
+/// counters are kept and the object starts again (client and server).
+#[test]
+fn stop_closes_idle_connections_inline() {
+    use std::net::{TcpListener, TcpStream};
+    use std::thread::{self, ThreadId};
+
+    type Seen = Arc<Mutex<Vec<ThreadId>>>;
+    fn on_disconnect(h: &mut Handlers, seen: &Seen) {
+        let seen = seen.clone();
+        h.disconnected = Some(Arc::new(move |_: &Session| {
+            seen.lock().unwrap().push(thread::current().id());
+        }));
+    }
+    fn reads_eof(peer: &mut TcpStream) {
+        peer.set_read_timeout(Some(WAIT)).unwrap();
+        let mut rest = Vec::new();
+        peer.read_to_end(&mut rest).expect("EOF, not a timeout");
+    }
+
+    // Client: a POSIX listener is the peer.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (client, data, _) = client(Framing::Raw, port);
+    let seen: Seen = Arc::default();
+    client.set_handlers(|h| on_disconnect(h, &seen));
+    let (mut peer, _) = listener.accept().unwrap();
+    client.send(b"ping").unwrap();
+    let mut got = [0u8; 4];
+    peer.read_exact(&mut got).unwrap();
+    peer.write_all(b"pong").unwrap();
+    assert_eq!(collect(&data, 4), b"pong");
+    client.stop().unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert!(!client.is_connected());
+    reads_eof(&mut peer);
+    let stats = client.stats();
+    assert_eq!((stats.bytes_out, stats.bytes_in), (4, 4));
+    assert!(client.send(b"late").is_err());
+    client.start_wait("127.0.0.1", port).expect("starts again");
+    let (mut again, _) = listener.accept().unwrap();
+    client.stop().unwrap();
+    reads_eof(&mut again);
+    assert_eq!(seen.lock().unwrap().len(), 2);
+    assert!(data.try_recv().is_err());
+
+    // Server: 50 idle POSIX clients.
+    let (server, port) = server(Framing::Raw);
+    echo(&server);
+    let seen: Seen = Arc::default();
+    let (tx, connected) = channel();
+    let tx = Mutex::new(tx);
+    server.set_handlers(|h| {
+        on_disconnect(h, &seen);
+        h.connected = Some(Arc::new(move |_: &Session| {
+            let _ = tx.lock().unwrap().send(());
+        }));
+    });
+    let mut peers: Vec<TcpStream> = (0..50)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    for p in &mut peers {
+        connected.recv_timeout(WAIT).unwrap();
+        p.write_all(b"hi").unwrap();
+        let mut back = [0u8; 2];
+        p.read_exact(&mut back).unwrap();
+        assert_eq!(&back, b"hi");
+    }
+    server.stop().unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 50);
+    let here = seen
+        .iter()
+        .filter(|t| **t == thread::current().id())
+        .count();
+    assert!(
+        here >= 50 - network_system::runtime::running_workers(),
+        "{here} of 50 inline"
+    );
+    assert_eq!(server.stats().active_connections, 0);
+    for p in &mut peers {
+        reads_eof(p);
+    }
+    server.start(port).expect("the port is free again");
+    TcpStream::connect(("127.0.0.1", port)).expect("accepting again");
+    connected.recv_timeout(WAIT).unwrap();
+}

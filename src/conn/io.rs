@@ -43,6 +43,9 @@ pub(crate) async fn run<R, W>(
     // Reader and writer run in this one task (one spawn per connection); most writes bypass
     // the writer anyway through the direct-write path.
     let read = async {
+        if !conn.enter_callbacks(true) {
+            return None;
+        }
         // Connect/disconnect callbacks hold only themselves while they run (not the whole
         // set), so replacing another callback meanwhile releases it at once.
         // A binding, not the `if let` scrutinee: the loaded set is released before the call.
@@ -50,11 +53,16 @@ pub(crate) async fn run<R, W>(
         if let Some(f) = callback {
             runtime::invoke(owner, "connected", || f(&session));
         }
+        conn.leave_callbacks();
         let error = read_loop(&session, reader, slot).await;
         conn.begin_close();
         error
     };
     let (read_error, written) = tokio::join!(read, write_loop(conn, writer));
+    // Closed inline by a stopping thread, which did the rest (see `Session::close_inline`).
+    if !conn.enter_callbacks(false) {
+        return;
+    }
     let error = conn.take_failure().or(read_error).or(written.err());
     if error.is_some() {
         conn.counters.errors.fetch_add(1, Ordering::Relaxed);
@@ -63,10 +71,15 @@ pub(crate) async fn run<R, W>(
     if let Some(err) = error {
         slot.fire_error(Some(&session), &err);
     }
+    disconnected(&session, slot);
+}
+
+/// Runs the disconnected callback of `session`.
+pub(crate) fn disconnected(session: &Session, slot: &HandlerSlot) {
     // A binding, not the `if let` scrutinee: the loaded set is released before the call.
     let callback = slot.load().disconnected.clone();
     if let Some(f) = callback {
-        runtime::invoke(owner, "disconnected", || f(&session));
+        runtime::invoke(slot.owner(), "disconnected", || f(session));
     }
 }
 
@@ -125,7 +138,12 @@ async fn read_loop<R: AsyncRead + Unpin>(
         } else if n >= read_size && read_size < MAX_READ {
             read_size *= 2;
         }
-        if let Err(e) = deliver(session, conn, &mut buf, slot) {
+        if !conn.enter_callbacks(false) {
+            return None; // closed inline: nothing more is delivered
+        }
+        let delivered = deliver(session, conn, &mut buf, slot);
+        conn.leave_callbacks();
+        if let Err(e) = delivered {
             return Some(e);
         }
         if buf.is_empty() && buf.capacity() > 2 * MAX_READ {

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -144,6 +144,21 @@ pub(super) enum Taken {
 pub(crate) trait DirectWrite: Send + Sync {
     /// Writes what the socket takes now; `WouldBlock` when it takes nothing.
     fn try_send(&self, data: &[IoSlice<'_>]) -> std::io::Result<usize>;
+    /// Ends the sending direction now (the peer reads EOF), for a close made inline.
+    fn shutdown(&self);
+}
+
+/// Where a connection's task is with its callbacks (`Conn::stage`): a stopping thread may
+/// finish a connection whose task sits idle between callbacks itself (`Session::close_inline`).
+mod stage {
+    /// The connected callback has not run yet.
+    pub(super) const STARTING: u8 = 0;
+    /// Between callbacks.
+    pub(super) const IDLE: u8 = 1;
+    /// The task runs a callback (or the connection's last steps).
+    pub(super) const BUSY: u8 = 2;
+    /// Closed inline by a stopping thread: the task calls nothing more.
+    pub(super) const TAKEN: u8 = 3;
 }
 
 impl SendQueue {
@@ -281,6 +296,11 @@ pub(crate) struct Conn {
     pub(crate) counters: Counters,
     user_tag: AtomicUsize,
     tls: OnceLock<TlsInfo>,
+    /// See [`stage`].
+    stage: AtomicU8,
+    /// The connection task's place in its owner's lifecycle (servers): released when the task
+    /// ends, or by a stop that closed the connection inline.
+    task: Mutex<Option<super::TaskGuard>>,
 }
 
 /// A connection: on a server, one accepted client; on a client, its current connection.
@@ -302,6 +322,8 @@ impl Session {
             counters: Counters::default(),
             user_tag: AtomicUsize::new(0),
             tls: OnceLock::new(),
+            stage: AtomicU8::new(stage::STARTING),
+            task: Mutex::new(None),
         }))
     }
 
@@ -368,6 +390,45 @@ impl Session {
     /// `linger`, then the connection closes and the disconnected callback runs once.
     pub fn close(&self) {
         self.0.begin_close();
+    }
+
+    /// Closes the connection from the calling thread, when its task sits idle between
+    /// callbacks after the connected one, nothing waits to be sent and nothing failed: the
+    /// sending direction ends at once, and from then on the task calls no callback and skips
+    /// its closing steps; the caller does them (its owner's bookkeeping, the disconnected
+    /// callback). Returns false, changing nothing, otherwise (TLS, data queued, a callback
+    /// running): then [`close`](Self::close) is the way.
+    pub(crate) fn close_inline(&self) -> bool {
+        let conn = &self.0;
+        let direct = {
+            let mut q = conn.lock_queue();
+            let quiet = q.bytes == 0 && q.writer != Writer::Direct && !q.closed;
+            let Some(direct) = q.direct.clone().filter(|_| quiet && !conn.has_failed()) else {
+                return false;
+            };
+            if !conn.claim(stage::IDLE, stage::TAKEN) {
+                return false;
+            }
+            q.closed = true;
+            q.direct = None;
+            direct
+        };
+        direct.shutdown();
+        conn.closing.send_replace(true);
+        conn.wake_writer.notify_one();
+        true
+    }
+
+    /// Keeps the connection task's lifecycle guard until [`end_task`](Self::end_task).
+    pub(crate) fn hold_task(&self, guard: super::TaskGuard) {
+        *self.0.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(guard);
+    }
+
+    /// The connection's task no longer counts as running (it ended, or only winds down after
+    /// a close made inline).
+    pub(crate) fn end_task(&self) {
+        let guard = self.0.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(guard);
     }
 
     /// Counters of this connection.
@@ -517,6 +578,30 @@ impl Conn {
         let mut q = self.lock_queue();
         q.bytes = q.bytes.saturating_sub(n);
         q.last_write = Some(Instant::now());
+    }
+
+    fn claim(&self, from: u8, to: u8) -> bool {
+        self.stage
+            .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// The task is about to call callbacks (`from_start`: the connected one); false once the
+    /// connection was closed inline, when it must call none.
+    pub(super) fn enter_callbacks(&self, from_start: bool) -> bool {
+        self.claim(
+            if from_start {
+                stage::STARTING
+            } else {
+                stage::IDLE
+            },
+            stage::BUSY,
+        )
+    }
+
+    /// The task's callbacks returned; it waits again.
+    pub(super) fn leave_callbacks(&self) {
+        self.stage.store(stage::IDLE, Ordering::Release);
     }
 
     pub(super) fn begin_close(&self) {

@@ -65,7 +65,7 @@ impl<T: Tracked> Table<T> {
     }
 
     /// Refuses new connections and calls `close` on every open one.
-    pub fn stop_all(&self, close: impl Fn(&T)) {
+    pub fn stop_all(&self, close: impl FnMut(&T)) {
         let mut s = write(&self.state);
         s.stopping = true;
         s.live.values().for_each(close);

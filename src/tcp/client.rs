@@ -13,7 +13,7 @@ use tokio::time::{timeout_at, Instant};
 
 use super::{tune, ClientConfig};
 use crate::conn::client::{self, tell, First, Retry};
-use crate::conn::{self, addr, lock, Counters, Endpoint, Handlers, Session, Stats};
+use crate::conn::{self, addr, lock, Counters, Endpoint, Handlers, Session, Stats, TaskGuard};
 use crate::error::{Error, ErrorCode, Result};
 use crate::metrics::{self, Latency, Protocol, Registration, Role, Source};
 use crate::runtime;
@@ -35,6 +35,9 @@ struct Inner {
     /// place. Read without a lock by every send.
     current: ArcSwapOption<Session>,
     stop_signal: Mutex<Option<watch::Sender<bool>>>,
+    /// The running task's place in the lifecycle, with its run: the task drops it when it
+    /// ends, or `stop` when it closed the connection inline (the task then only winds down).
+    task: Mutex<Option<(u64, TaskGuard)>>,
     /// Counters of connections that have ended, and how many were established.
     retired: Counters,
     connections: AtomicU64,
@@ -53,6 +56,7 @@ impl TcpClient {
             current_run: Mutex::new(0),
             current: ArcSwapOption::empty(),
             stop_signal: Mutex::new(None),
+            task: Mutex::new(None),
             retired: Counters::default(),
             connections: AtomicU64::new(0),
         });
@@ -136,7 +140,7 @@ impl TcpClient {
             Head::Serving(..) => Launch::Serving,
             _ => Launch::Pending(l.pending),
         };
-        let guard = inner.ep.life.task();
+        *lock(&inner.task) = Some((l.run, inner.ep.life.task()));
         let inner = inner.clone();
         let (run, mut stop, mut first) = (l.run, l.stop, l.first);
         let target = Target {
@@ -148,7 +152,7 @@ impl TcpClient {
         l.handle.spawn(async move {
             client_loop(&inner, &target, head, run, &mut stop, &mut first).await;
             inner.ep.life.end_run(run);
-            drop(guard);
+            inner.end_task(run);
         });
         Ok(launched)
     }
@@ -207,8 +211,21 @@ impl TcpClient {
             if let Some(tx) = lock(&inner.stop_signal).take() {
                 tx.send_replace(true);
             }
-            if let Some(s) = inner.current.load().as_deref() {
-                s.close();
+            let Some(session) = inner.current.load_full() else {
+                return;
+            };
+            // An idle connection is closed here, without waiting for its task (which then
+            // only winds down): the disconnected callback runs on this thread.
+            if runtime::may_block() && session.close_inline() {
+                inner.retire(&session);
+                conn::disconnected(&session, &inner.ep.handlers);
+                // A binding, not the `if let` scrutinee: the lock is released before `end_task`.
+                let run = lock(&inner.task).as_ref().map(|(run, _)| *run);
+                if let Some(run) = run {
+                    inner.end_task(run);
+                }
+            } else {
+                session.close();
             }
         });
         Ok(())
@@ -283,7 +300,9 @@ async fn client_loop(
     let name = format!("{}:{}", target.host, target.port);
     let policy = target.config.reconnect.as_ref();
     let mut retry = Retry::new();
-    while !*stop.borrow() {
+    // A connection that a blocking start reported is served even when the stop came first:
+    // its connected and disconnected callbacks run.
+    while matches!(head, Head::Serving(..)) || !*stop.borrow() {
         let outcome = match std::mem::replace(&mut head, Head::None) {
             Head::Serving(stream, session) => {
                 serve(inner, Established::Plain(stream), session, stop, first).await;
@@ -401,6 +420,32 @@ impl Inner {
 }
 
 impl Inner {
+    /// Takes the connection out of the client's table (a newer one may have taken its place)
+    /// and keeps its counters.
+    fn retire(&self, session: &Session) {
+        let current_run = lock(&self.current_run);
+        if self
+            .current
+            .load()
+            .as_deref()
+            .is_some_and(|s| s.id() == session.id())
+        {
+            self.current.store(None);
+        }
+        drop(current_run);
+        self.retired.absorb(session.counters());
+    }
+
+    /// Run `run`'s task no longer counts as running.
+    fn end_task(&self, run: u64) {
+        let mut task = lock(&self.task);
+        if task.as_ref().is_some_and(|(r, _)| *r == run) {
+            let guard = task.take();
+            drop(task);
+            drop(guard);
+        }
+    }
+
     /// Makes a new connection's session the client's current one (unless a newer run's took
     /// its place) and counts it.
     fn install(
@@ -433,20 +478,7 @@ async fn serve(
     if *stop.borrow() {
         session.close(); // stop came while connecting
     }
-    // Only this connection leaves the client's table: a newer one may have taken its place.
-    let closed = || {
-        let current_run = lock(&inner.current_run);
-        if inner
-            .current
-            .load()
-            .as_deref()
-            .is_some_and(|s| s.id() == session.id())
-        {
-            inner.current.store(None);
-        }
-        drop(current_run);
-        inner.retired.absorb(session.counters());
-    };
+    let closed = || inner.retire(&session);
     let handlers = &inner.ep.handlers;
     match established {
         Established::Plain(stream) => {

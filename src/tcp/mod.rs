@@ -159,6 +159,11 @@ impl DirectWrite for OwnedWriteHalf {
         // seen the socket writable); MSG_NOSIGNAL: a reset peer is an error, not a signal.
         SockRef::from(self.as_ref()).send_vectored_with_flags(data, libc::MSG_NOSIGNAL)
     }
+
+    fn shutdown(&self) {
+        // Not connected any more (reset meanwhile) is no error here: the close goes on.
+        let _ = SockRef::from(self.as_ref()).shutdown(std::net::Shutdown::Write);
+    }
 }
 
 impl AsyncWrite for SharedWrite {

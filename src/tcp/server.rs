@@ -116,7 +116,23 @@ impl TcpServer {
         let inner = self.inner.clone();
         inner.ep.stop(|| {
             inner.listening.end();
-            inner.sessions.stop_all(Session::close);
+            // Idle connections are closed here, without waiting for their tasks (which then
+            // only wind down): their disconnected callbacks run on this thread, after the
+            // table's lock is released.
+            let here = runtime::may_block();
+            let mut inline = Vec::new();
+            inner.sessions.stop_all(|s| {
+                if here && s.close_inline() {
+                    inline.push(s.clone());
+                } else {
+                    s.close();
+                }
+            });
+            for session in inline {
+                inner.sessions.close(&session);
+                conn::disconnected(&session, &inner.ep.handlers);
+                session.end_task();
+            }
         });
         Ok(())
     }
@@ -216,12 +232,15 @@ fn admit(
     // Two tasks, not one with a branch: a task's memory is the size of its largest state, and
     // an idle plain connection must not carry room for a TLS handshake.
     match tls.clone() {
-        None => tokio::spawn(async move {
-            let (reader, writer) = super::split_plain(stream, &session);
-            let closed = || inner.sessions.close(&session);
-            conn::run(session.clone(), reader, writer, &inner.ep.handlers, closed).await;
-            drop(guard);
-        }),
+        None => {
+            session.hold_task(guard);
+            tokio::spawn(async move {
+                let (reader, writer) = super::split_plain(stream, &session);
+                let closed = || inner.sessions.close(&session);
+                conn::run(session.clone(), reader, writer, &inner.ep.handlers, closed).await;
+                session.end_task();
+            })
+        }
         Some(acceptor) => tokio::spawn(async move {
             let closed = || inner.sessions.close(&session);
             let handlers = &inner.ep.handlers;
