@@ -175,7 +175,13 @@ fn server_close_reaches_the_client() {
 #[test]
 fn broadcast_reaches_three_clients() {
     let (server, port) = server_with(|_| {});
+    let server_events = events(|set| server.set_handlers(set));
     let clients: Vec<_> = (0..3).map(|_| client_of(port, |_| {})).collect();
+    // A client is connected once it read the server's 101; the server counts the connection
+    // just after writing it: wait for its side.
+    for _ in 0..3 {
+        assert_eq!(server_events.recv_timeout(WAIT).unwrap(), Event::Connected);
+    }
     assert_eq!(server.connection_count(), 3);
     assert_eq!(server.broadcast_text("Hello, WebSocket clients!"), 3);
     assert_eq!(server.broadcast_binary(&[1, 2, 3, 4]), 3);
