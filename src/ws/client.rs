@@ -19,7 +19,7 @@ use super::handshake::WholeHead;
 use super::server::ws_config;
 use super::WsClientConfig;
 use crate::conn::client::{self, tell, First, Retry};
-use crate::conn::{lock, Counters, Endpoint, Stats};
+use crate::conn::{lock, Counters, Endpoint, ReadAhead, Stats};
 use crate::error::{Error, ErrorCode, Result};
 use crate::metrics::{self, Protocol, Registration, Role, Source};
 use crate::tls::Connector;
@@ -313,10 +313,10 @@ async fn establish(target: &Target) -> Result<(Ws, Option<String>, SocketAddr, S
         }
     };
     let stream: Box<dyn Io> = match &target.tls {
-        None => Box::new(WholeHead::new(stream)),
-        Some(tls) => Box::new(WholeHead::new(
+        None => Box::new(ReadAhead::new(WholeHead::new(stream))),
+        Some(tls) => Box::new(ReadAhead::new(WholeHead::new(
             tls.connect(stream, &peer.to_string()).await?.0,
-        )),
+        ))),
     };
     let scheme = if target.tls.is_some() { "wss" } else { "ws" };
     let host = if target.host.contains(':') {

@@ -12,7 +12,7 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::connection::{close_code, fire_error, run, WsConnection, WsHandlers};
 use super::{handshake, WsOptions, WsServerConfig};
-use crate::conn::{Admission, Endpoint, Stats, Table};
+use crate::conn::{Admission, Endpoint, ReadAhead, Stats, Table};
 use crate::error::{Error, ErrorCode, Result};
 use crate::metrics::{self, Protocol, Registration, Source};
 use crate::runtime;
@@ -38,9 +38,15 @@ impl Default for WsServer {
     }
 }
 
+/// What tungstenite asks of the socket per read (see `ws_config`).
+const READ_BUFFER: usize = 4096;
+
 /// The tungstenite settings for our options.
 pub(crate) fn ws_config(opts: &WsOptions) -> WebSocketConfig {
     WebSocketConfig::default()
+        // tungstenite zero-fills its free read buffer before each read: 4 KiB, not 128 KiB
+        // (bulk streams still read large chunks, see `ReadAhead`).
+        .read_buffer_size(READ_BUFFER)
         .max_message_size(Some(opts.max_message_size))
         .max_frame_size(Some(opts.max_message_size))
 }
@@ -262,7 +268,7 @@ where
     .await
     .map_err(|_| Error::new(ErrorCode::Timeout, "handshake timed out"))??;
     let ws = WebSocketStream::from_partially_read(
-        stream,
+        ReadAhead::new(stream),
         upgrade.rest,
         Role::Server,
         Some(ws_config(&config.ws)),
