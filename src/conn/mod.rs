@@ -21,7 +21,7 @@ pub(crate) use handlers::HandlerSlot;
 pub use handlers::{DataFn, ErrorFn, Handlers, SessionFn};
 pub(crate) use io::{disconnected, run};
 pub(crate) use lifecycle::{Lifecycle, TaskGuard};
-pub(crate) use read_ahead::ReadAhead;
+pub(crate) use read_ahead::{write_through, ReadAhead};
 pub(crate) use session::DirectWrite;
 pub use session::Session;
 pub(crate) use table::{Admission, Table, Tracked};
