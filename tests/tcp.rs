@@ -505,3 +505,57 @@ fn stop_closes_idle_connections_inline() {
     TcpStream::connect(("127.0.0.1", port)).expect("accepting again");
     connected.recv_timeout(WAIT).unwrap();
 }
+
+/// A client whose connection was lost may be stopped and started again from its disconnected
+/// callback while its old run is still ending: the new run connects, and an inline stop of it
+/// returns with everything ended (the old run's place in the lifecycle is not confused with
+/// the new one's).
+#[test]
+fn a_client_restarted_from_its_disconnected_callback_stops_cleanly() {
+    use std::net::TcpListener;
+    use std::sync::{OnceLock, Weak};
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (client, _data, connected) = client(Framing::Raw, port);
+    let client = Arc::new(client);
+    let me: Arc<OnceLock<Weak<TcpClient>>> = Arc::default();
+    me.set(Arc::downgrade(&client)).unwrap();
+    let (tx, disconnected) = channel();
+    let tx = Mutex::new(tx);
+    let me2 = me.clone();
+    let restarted = std::sync::atomic::AtomicBool::new(false);
+    client.set_handlers(|h| {
+        h.disconnected = Some(Arc::new(move |_: &Session| {
+            let _ = tx.lock().unwrap().send(());
+            let first = !restarted.swap(true, std::sync::atomic::Ordering::SeqCst);
+            if let Some(c) = me2.get().and_then(Weak::upgrade).filter(|_| first) {
+                c.stop().expect("stop from the callback");
+                c.start("127.0.0.1", port).expect("start from the callback");
+            }
+        }));
+    });
+    let (first, _) = listener.accept().unwrap();
+    drop(first); // the peer goes: the client stops by itself, and its callback restarts it
+    disconnected.recv_timeout(WAIT).expect("disconnected");
+    listener.set_nonblocking(true).unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    let _second = loop {
+        match listener.accept() {
+            Ok((s, _)) => break s,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(std::time::Instant::now() < deadline, "no second connection");
+                std::thread::yield_now();
+            }
+            Err(e) => panic!("accept: {e}"),
+        }
+    };
+    connected.recv_timeout(WAIT).expect("the new run connected");
+    assert!(client.is_running());
+    client.stop().unwrap();
+    client.wait_for_stop().unwrap();
+    assert!(!client.is_running());
+    disconnected
+        .recv_timeout(WAIT)
+        .expect("the new run's disconnection");
+}

@@ -35,9 +35,10 @@ struct Inner {
     /// place. Read without a lock by every send.
     current: ArcSwapOption<Session>,
     stop_signal: Mutex<Option<watch::Sender<bool>>>,
-    /// The running task's place in the lifecycle, with its run: the task drops it when it
-    /// ends, or `stop` when it closed the connection inline (the task then only winds down).
-    task: Mutex<Option<(u64, TaskGuard)>>,
+    /// Each live run's task's place in the lifecycle: the task drops it when it ends, or
+    /// `stop` when it closed the run's connection inline (the task then only winds down). A
+    /// run may start while an older one still ends, hence more than one.
+    tasks: Mutex<Vec<(u64, TaskGuard)>>,
     /// Counters of connections that have ended, and how many were established.
     retired: Counters,
     connections: AtomicU64,
@@ -56,7 +57,7 @@ impl TcpClient {
             current_run: Mutex::new(0),
             current: ArcSwapOption::empty(),
             stop_signal: Mutex::new(None),
-            task: Mutex::new(None),
+            tasks: Mutex::new(Vec::new()),
             retired: Counters::default(),
             connections: AtomicU64::new(0),
         });
@@ -140,7 +141,7 @@ impl TcpClient {
             Head::Serving(..) => Launch::Serving,
             _ => Launch::Pending(l.pending),
         };
-        *lock(&inner.task) = Some((l.run, inner.ep.life.task()));
+        lock(&inner.tasks).push((l.run, inner.ep.life.task()));
         let inner = inner.clone();
         let (run, mut stop, mut first) = (l.run, l.stop, l.first);
         let target = Target {
@@ -211,19 +212,20 @@ impl TcpClient {
             if let Some(tx) = lock(&inner.stop_signal).take() {
                 tx.send_replace(true);
             }
-            let Some(session) = inner.current.load_full() else {
+            // The connection with its run, read together (`current_run` guards `current`).
+            let current = {
+                let run = lock(&inner.current_run);
+                inner.current.load_full().map(|s| (s, *run))
+            };
+            let Some((session, run)) = current else {
                 return;
             };
             // An idle connection is closed here, without waiting for its task (which then
             // only winds down): the disconnected callback runs on this thread.
             if runtime::may_block() && session.close_inline() {
                 inner.retire(&session);
+                inner.end_task(run);
                 conn::disconnected(&session, &inner.ep.handlers);
-                // A binding, not the `if let` scrutinee: the lock is released before `end_task`.
-                let run = lock(&inner.task).as_ref().map(|(run, _)| *run);
-                if let Some(run) = run {
-                    inner.end_task(run);
-                }
             } else {
                 session.close();
             }
@@ -438,12 +440,13 @@ impl Inner {
 
     /// Run `run`'s task no longer counts as running.
     fn end_task(&self, run: u64) {
-        let mut task = lock(&self.task);
-        if task.as_ref().is_some_and(|(r, _)| *r == run) {
-            let guard = task.take();
-            drop(task);
-            drop(guard);
-        }
+        let mut tasks = lock(&self.tasks);
+        let ended = tasks
+            .iter()
+            .position(|(r, _)| *r == run)
+            .map(|i| tasks.swap_remove(i));
+        drop(tasks);
+        drop(ended);
     }
 
     /// Makes a new connection's session the client's current one (unless a newer run's took
