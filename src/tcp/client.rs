@@ -311,33 +311,10 @@ async fn client_loop(
                 Ok(())
             }
             head => {
-                let attempt = async {
-                    match head {
-                        Head::Connected(connected, started) => {
-                            let established = establish(target, connected?).await;
-                            if established.is_ok() {
-                                Latency::Connect.record(started.elapsed());
-                            }
-                            established
-                        }
-                        _ => {
-                            metrics::timed_connect(async {
-                                let stream = connect(
-                                    &target.host,
-                                    target.port,
-                                    target.config.connect_timeout,
-                                )
-                                .await?;
-                                establish(target, tuned(stream, &target.config)?).await
-                            })
-                            .await
-                        }
-                    }
-                };
                 let outcome = tokio::select! {
                     biased;
                     _ = stop.wait_for(|s| *s) => Ok(None),
-                    r = attempt => r.map(Some),
+                    r = attempt(target, head) => r.map(Some),
                 };
                 match outcome {
                     Ok(Some((established, peer, local))) => {
@@ -383,6 +360,23 @@ fn tuned(stream: TcpStream, config: &ClientConfig) -> Result<(TcpStream, SocketA
     Ok((stream, peer, local))
 }
 
+/// One connection attempt: the connect (unless a blocking start made it), then the TLS
+/// handshake when configured; its time from the connect's start is recorded.
+async fn attempt(target: &Target, head: Head) -> Result<(Established, SocketAddr, SocketAddr)> {
+    let (connected, started) = match head {
+        Head::Connected(connected, started) => (connected?, started),
+        _ => {
+            let started = std::time::Instant::now();
+            let config = &target.config;
+            let stream = connect(&target.host, target.port, config.connect_timeout).await?;
+            (tuned(stream, config)?, started)
+        }
+    };
+    let established = establish(target, connected).await?;
+    Latency::Connect.record(started.elapsed());
+    Ok(established)
+}
+
 /// Runs the TLS handshake when configured.
 async fn establish(
     target: &Target,
@@ -419,9 +413,7 @@ impl Inner {
         self.retired.errors.fetch_add(1, Ordering::Relaxed);
         self.ep.handlers.fire_error(None, err);
     }
-}
 
-impl Inner {
     /// Takes the connection out of the client's table (a newer one may have taken its place)
     /// and keeps its counters.
     fn retire(&self, session: &Session) {
