@@ -292,3 +292,57 @@ fn default_clients_share_a_socket_and_custom_ones_get_their_own() {
     clients[1].0.send(b"still here").unwrap();
     assert_eq!(next(&clients[1].1), Event::Message(b"still here".to_vec()));
 }
+
+#[test]
+fn messages_of_every_size_back_to_back_arrive_whole_and_in_order() {
+    let pki = certs::Pki::new();
+    let (_srv, srx, port) = server(&pki, |_| {});
+    let (cli, crx) = client(client_config(&pki), port);
+    assert!(matches!(next(&crx), Event::Connected(_)));
+    assert!(matches!(next(&srx), Event::Connected(_)));
+    // Sizes around a packet's payload and a header split across packets, sent without waiting:
+    // several messages share a packet, others span many.
+    let sizes: Vec<usize> = (0..200)
+        .map(|i| [1, 3, 4, 5, 1100, 1200, 1300, 2400, 70_000][i % 9] + i)
+        .collect();
+    let messages: Vec<Vec<u8>> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| (0..n).map(|j| (i * 31 + j * 7) as u8).collect())
+        .collect();
+    for m in &messages {
+        cli.send(m).unwrap();
+    }
+    for m in &messages {
+        assert_eq!(next(&srx), Event::Message(m.clone()));
+    }
+    for m in &messages {
+        assert_eq!(next(&crx), Event::Message(m.clone()));
+    }
+}
+
+#[test]
+fn an_oversized_incoming_message_closes_only_its_connection() {
+    let pki = certs::Pki::new();
+    let (srv, srx, port) = server(&pki, |c| c.quic.max_message_size = 10_000);
+    let (good, grx) = client(client_config(&pki), port);
+    assert!(matches!(next(&grx), Event::Connected(_)));
+    assert!(matches!(next(&srx), Event::Connected(_)));
+    let (bad, brx) = client(client_config(&pki), port);
+    assert!(matches!(next(&brx), Event::Connected(_)));
+    assert!(matches!(next(&srx), Event::Connected(_)));
+    // The client's own limit is the default 16 MiB: it sends what the server refuses.
+    bad.send(&[1u8; 10_000]).unwrap();
+    assert_eq!(next(&srx), Event::Message(vec![1u8; 10_000]));
+    assert_eq!(next(&brx), Event::Message(vec![1u8; 10_000]));
+    bad.send(&[2u8; 10_001]).unwrap();
+    assert_eq!(next(&srx), Event::Error(ErrorCode::MessageTooLarge));
+    assert!(matches!(next(&srx), Event::Closed(_)));
+    assert_eq!(next(&brx), Event::Error(ErrorCode::ClosedByPeer));
+    assert!(matches!(next(&brx), Event::Closed(_)));
+    assert_eq!(bad.last_close().and_then(|c| c.code), Some(0x4e53_0001));
+    good.send(b"unaffected").unwrap();
+    assert_eq!(next(&srx), Event::Message(b"unaffected".to_vec()));
+    assert_eq!(next(&grx), Event::Message(b"unaffected".to_vec()));
+    assert_eq!(srv.connection_count(), 1);
+}

@@ -183,7 +183,7 @@ struct Inner {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-/// The message reader's buffer (it grows for a larger message).
+/// Capacity the message reader keeps between messages (a larger message's is given back).
 const READ_CHUNK: usize = 256 * 1024;
 /// Pieces (about a packet each) a stream reader takes from quinn at once.
 const CHUNKS: usize = 64;
@@ -742,11 +742,25 @@ async fn write_loop(out: &Outbox) -> Result<()> {
             std::mem::swap(&mut batch, &mut st.chunks);
             st.fin
         };
-        let n: usize = batch.iter().map(Bytes::len).sum();
-        let written = send.write_all_chunks(&mut batch).await;
+        // The queue's count falls as quinn takes each part (flow control lets it take about a
+        // window at a time), so a sender refused with SendQueueFull finds room again as soon as
+        // there is some, not only once the whole batch is gone.
+        let mut rest = &mut batch[..];
+        while !rest.is_empty() {
+            match send.write_chunks(rest).await {
+                Ok(w) => {
+                    out.lock().bytes -= w.bytes;
+                    rest = &mut rest[w.chunks..];
+                }
+                Err(e) => {
+                    let left: usize = rest.iter().map(Bytes::len).sum();
+                    out.lock().bytes -= left;
+                    batch.clear();
+                    return Err(write_error(out.id, e));
+                }
+            }
+        }
         batch.clear();
-        out.lock().bytes -= n;
-        written.map_err(|e| write_error(out.id, e))?;
         if fin {
             let _ = send.finish();
             // Resolves once the peer has received everything, or stopped the stream.
@@ -886,10 +900,6 @@ async fn read_stream<H: Host>(conn: QuicConnection, host: Arc<H>, mut recv: Recv
 async fn read_messages<H: Host>(conn: QuicConnection, host: Arc<H>, mut recv: RecvStream) {
     let handlers = host.handlers();
     let max = conn.0.opts.max_message_size;
-    // Received bytes are buf[start..end]; whole messages are delivered from it in place, and
-    // the tail of a partial one moves to the front only when the free room runs short.
-    let mut buf = vec![0u8; READ_CHUNK];
-    let (mut start, mut end) = (0, 0);
     // Delivers the whole messages at the start of `data`; returns the bytes used, or the
     // length of a message over the limit.
     let deliver = |mut data: &[u8]| -> std::result::Result<usize, usize> {
@@ -916,48 +926,40 @@ async fn read_messages<H: Host>(conn: QuicConnection, host: Arc<H>, mut recv: Re
         }
         Ok(total - data.len())
     };
+    // quinn holds the stream as one piece per STREAM frame (about a packet). Whole messages
+    // inside a piece are delivered from it in place; a message spread over pieces is gathered
+    // in `partial` (grown as needed, never zero-filled: a connection that only exchanges small
+    // messages allocates nothing here).
+    let mut partial: Vec<u8> = Vec::new();
     let mut chunks = vec![Bytes::new(); CHUNKS];
     loop {
-        if buf.len() - end < READ_CHUNK / 4 {
-            buf.copy_within(start..end, 0);
-            end -= start;
-            start = 0;
-            let need = if end >= 4 {
-                4 + u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize
-            } else {
-                0
-            };
-            if need > buf.len() {
-                // A message larger than the buffer (its length was checked): room for it.
-                buf.resize(need, 0);
-            } else if end == 0 && buf.len() > READ_CHUNK {
-                buf.truncate(READ_CHUNK);
-                buf.shrink_to_fit();
-            }
-        }
-        // Pieces taken at once (no copy under quinn's lock), copied in here.
-        let room = buf.len() - end;
-        let n = match recv
-            .read_chunks(&mut chunks[..CHUNKS.min(room / 1024).max(1)])
-            .await
-        {
+        let n = match recv.read_chunks(&mut chunks).await {
             Ok(Some(n)) => n,
             _ => return,
         };
+        let mut result = Ok(());
         for c in &chunks[..n] {
-            if end + c.len() > buf.len() {
-                buf.resize(end + c.len(), 0);
+            let used = if partial.is_empty() {
+                deliver(c).map(|used| partial.extend_from_slice(&c[used..]))
+            } else {
+                partial.extend_from_slice(c);
+                deliver(&partial).map(|used| {
+                    partial.drain(..used);
+                })
+            };
+            if let Err(len) = used {
+                result = Err(len);
+                break;
             }
-            buf[end..end + c.len()].copy_from_slice(c);
-            end += c.len();
+            if partial.len() >= 4 {
+                let need = 4 + u32::from_be_bytes([partial[0], partial[1], partial[2], partial[3]])
+                    as usize;
+                partial.reserve(need.saturating_sub(partial.len()).min(max));
+            } else if partial.is_empty() && partial.capacity() > READ_CHUNK {
+                partial = Vec::new();
+            }
         }
-        let used = deliver(&buf[start..end]).map(|used| {
-            start += used;
-            if start == end {
-                (start, end) = (0, 0);
-            }
-        });
-        if let Err(len) = used {
+        if let Err(len) = result {
             let err = Error::too_large(len, max);
             conn.0.counters.errors.fetch_add(1, Ordering::Relaxed);
             fire_error(handlers, Some(&conn), &err);
