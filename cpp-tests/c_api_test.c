@@ -665,6 +665,8 @@ static void test_quic(void) {
     CHECK(ns_quic_connection_id(NULL) == 0);
     CHECK(ns_quic_connection_send(NULL, (const uint8_t *)"x", 1) == NS_ERR_INVALID_ARGUMENT);
     CHECK(ns_quic_client_create_stream(NULL, false, &id) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_quic_server_set_send_wait_ms(NULL, 10) == NS_ERR_INVALID_ARGUMENT);
+    CHECK(ns_quic_client_set_send_wait_ms(NULL, 10) == NS_ERR_INVALID_ARGUMENT);
     ns_quic_server *server = ns_quic_server_new();
     ns_quic_client *client = ns_quic_client_new();
     CHECK(ns_quic_server_set_tls(server, NULL) == NS_ERR_INVALID_ARGUMENT);
@@ -688,6 +690,7 @@ static void test_quic(void) {
     CHECK(ns_quic_server_set_tls(server, stls) == NS_OK);
     ns_tls_server_config_free(stls);
     CHECK(ns_quic_server_set_socket(server, "127.0.0.1", 0, 0) == NS_OK);
+    CHECK(ns_quic_server_set_send_wait_ms(server, 1000) == NS_OK);
     CHECK(ns_quic_server_set_message_callback(server, quic_echo_message, NULL, NULL) == NS_OK);
     CHECK(ns_quic_server_set_stream_callback(server, quic_echo_stream, NULL, NULL) == NS_OK);
     CHECK(ns_quic_server_start(server, 0) == NS_OK);

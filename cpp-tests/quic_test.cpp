@@ -16,6 +16,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "test_util.h"
@@ -374,4 +375,58 @@ TEST_F(Quic, FiftyClientsAgainstOneServer) {
     clients.clear();
     ASSERT_TRUE(s.disconnects.wait([](std::size_t n) { return n == 50; }));
     EXPECT_EQ(s.server->session_count(), 0u);
+}
+
+// A server that holds every message until the gate opens stops granting flow-control credit,
+// so the client's 8 MiB queue fills: send_packet then returns -643 at once, or with
+// send_wait_ms waits for room and loses nothing. (tests/quic.rs also shows the wait blocks
+// while the peer reads nothing, times out and ends at a stop.)
+TEST_F(Quic, FullQueueRefusesAtOnceOrWaitsWithSendWait) {
+    for (uint64_t wait_ms : {uint64_t{0}, uint64_t{20000}}) {
+        test::watched<bool> open;
+        test::watched<std::vector<test::bytes>> got;
+        test::counter accepted;
+        auto server = std::make_shared<core::messaging_quic_server>("gated");
+        server->set_receive_callback([&](session_ptr, const std::vector<uint8_t>& m) {
+            open.wait([](bool o) { return o; });
+            got.update([&](auto& v) { v.push_back(m); });
+        });
+        ASSERT_TRUE(server->start_server(0, server_config()).is_ok());
+        core::messaging_quic_client client("c");
+        auto config = client_config();
+        config.send_wait_ms = wait_ms;
+        ASSERT_TRUE(client.start_client("127.0.0.1", server->port(), config).is_ok());
+        // With send_wait the gate opens once 60 messages (7.5 MiB) are accepted; the rest of
+        // the 12 MiB below cannot all fit before the server reads. Without it, it stays shut.
+        std::thread opener([&] {
+            if (wait_ms == 0) return;
+            accepted.wait([](std::size_t n) { return n >= 60; });
+            open.update([](bool& o) { o = true; });
+        });
+        std::vector<test::bytes> sent;
+        int refused = 0;
+        for (uint32_t i = 0; i < 96 && refused == 0; ++i) {
+            test::bytes m(128 * 1024, static_cast<uint8_t>(i));
+            auto r = client.send_packet(test::bytes(m));
+            if (r.is_err()) {
+                refused = r.error().code;
+                break;
+            }
+            sent.push_back(std::move(m));
+            accepted.update([](std::size_t& n) { ++n; });
+        }
+        opener.join();
+        if (wait_ms == 0) {
+            EXPECT_EQ(refused, error_codes::network_system::send_queue_full);
+            EXPECT_LT(sent.size(), 96u);
+        } else {
+            EXPECT_EQ(refused, 0);  // every send waited for room
+            EXPECT_EQ(sent.size(), 96u);
+        }
+        open.update([](bool& o) { o = true; });
+        ASSERT_TRUE(got.wait([&](const auto& v) { return v.size() >= sent.size(); }));
+        EXPECT_EQ(got.get(), sent);  // nothing lost, in order, byte for byte
+        (void)client.stop_client();
+        (void)server->stop_server();
+    }
 }

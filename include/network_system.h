@@ -1170,6 +1170,9 @@ ns_result ns_quic_client_set_limits(struct ns_quic_client *client,
                                     size_t send_queue_limit,
                                     uint64_t keep_alive_ms);
 
+// Send wait in ms, as `ns_quic_server_set_send_wait_ms` (default 0: -643 at once).
+ns_result ns_quic_client_set_send_wait_ms(struct ns_quic_client *client, uint64_t ms);
+
 // Local address (NULL keeps it; default "" = any address of the target's family) and socket
 // buffer sizes, as `ns_quic_server_set_socket`.
 ns_result ns_quic_client_set_socket(struct ns_quic_client *client,
@@ -1442,6 +1445,12 @@ ns_result ns_quic_server_set_limits(struct ns_quic_server *server,
                                     size_t max_message_size,
                                     size_t send_queue_limit,
                                     uint64_t keep_alive_ms);
+
+// How long a send that finds its stream's queue full waits for room, in ms (default 0: it
+// returns -643 at once). Only threads that may block wait — never a callback or a library
+// thread — and a waiting sender resumes once the queue has drained to half the limit; a
+// close while it waits gives -605/-681. Sessions made after the call use it.
+ns_result ns_quic_server_set_send_wait_ms(struct ns_quic_server *server, uint64_t ms);
 
 // Address to bind (NULL keeps it; default "0.0.0.0"; "::" for IPv6) and SO_RCVBUF /
 // SO_SNDBUF of the UDP socket in bytes (0 = the system's).

@@ -346,3 +346,138 @@ fn an_oversized_incoming_message_closes_only_its_connection() {
     assert_eq!(next(&grx), Event::Message(b"unaffected".to_vec()));
     assert_eq!(srv.connection_count(), 1);
 }
+
+/// Shut until `open_gate`.
+type Gate = Arc<(Mutex<bool>, std::sync::Condvar)>;
+
+/// A server whose message callback holds each message until the gate opens (so the client's
+/// queue fills: the server stops granting flow-control credit); it sends every message it got
+/// on `got`.
+fn gated_server(pki: &certs::Pki) -> (QuicServer, u16, Gate, Receiver<Vec<u8>>) {
+    let (srv, _srx, port) = server(pki, |_| {});
+    let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let (tx, got) = channel();
+    let tx = Mutex::new(tx);
+    let g = gate.clone();
+    srv.set_handlers(move |h| {
+        h.message = Some(Arc::new(move |_: &QuicConnection, m: &[u8]| {
+            let (open, cv) = &*g;
+            let mut o = open.lock().unwrap();
+            while !*o {
+                o = cv.wait(o).unwrap();
+            }
+            let _ = tx.lock().unwrap().send(m.to_vec());
+        }))
+    });
+    (srv, port, gate, got)
+}
+
+fn open_gate(gate: &(Mutex<bool>, std::sync::Condvar)) {
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+}
+
+#[test]
+fn a_full_queue_refuses_at_once_or_waits_for_room_with_send_wait() {
+    const LIMIT: usize = 256 * 1024;
+    let message: Vec<u8> = (0..32 * 1024).map(|i| (i % 251) as u8).collect();
+    let pki = certs::Pki::new();
+
+    // Without send_wait: -643 at once once the queue holds the limit; nothing is lost.
+    let (_srv, port, gate, got) = gated_server(&pki);
+    let mut config = client_config(&pki);
+    config.quic.send_queue_limit = LIMIT;
+    let (cli, _crx) = client(config, port);
+    let mut sent = 0;
+    let refused = loop {
+        match cli.send(&message) {
+            Ok(()) => sent += 1,
+            Err(e) => break e.code(),
+        }
+        assert!(sent < 1000, "the queue never filled");
+    };
+    assert_eq!(refused, ErrorCode::SendQueueFull);
+    open_gate(&gate);
+    for _ in 0..sent {
+        assert_eq!(got.recv_timeout(WAIT).expect("message"), message);
+    }
+
+    // With send_wait: a sender of 4 MiB (16 times the limit) waits for room while the server
+    // holds its messages, and every message arrives once the server reads, in order.
+    let (_srv, port, gate, got) = gated_server(&pki);
+    let mut config = client_config(&pki);
+    config.quic.send_queue_limit = LIMIT;
+    config.quic.send_wait = WAIT;
+    let (cli, _crx) = client(config, port);
+    let cli = Arc::new(cli);
+    let (done_tx, done) = channel();
+    let sender = {
+        let (cli, message) = (cli.clone(), message.clone());
+        std::thread::spawn(move || {
+            for i in 0..128u8 {
+                let mut m = message.clone();
+                m[0] = i;
+                cli.send(&m).unwrap();
+            }
+            done_tx.send(()).unwrap();
+        })
+    };
+    // The server reads nothing yet: the sender cannot be done (the queue and quinn's windows
+    // hold under 2 MiB of the 4).
+    assert!(done.recv_timeout(Duration::from_millis(300)).is_err());
+    open_gate(&gate);
+    done.recv_timeout(WAIT).expect("the sender finished");
+    sender.join().unwrap();
+    for i in 0..128u8 {
+        let m = got.recv_timeout(WAIT).expect("message");
+        assert_eq!((m[0], &m[1..]), (i, &message[1..]));
+    }
+
+    // A wait that runs out gives -643 after send_wait; a stop while a sender waits ends the wait
+    // with ConnectionClosed.
+    let (_srv, port, gate, _got) = gated_server(&pki);
+    let mut config = client_config(&pki);
+    config.quic.send_queue_limit = LIMIT;
+    config.quic.send_wait = Duration::from_millis(200);
+    config.quic.linger = Duration::from_millis(100);
+    let (cli, _crx) = client(config, port);
+    let refused = loop {
+        let t = std::time::Instant::now();
+        if let Err(e) = cli.send(&message) {
+            break (e.code(), t.elapsed());
+        }
+    };
+    assert_eq!(refused.0, ErrorCode::SendQueueFull);
+    assert!(refused.1 >= Duration::from_millis(190), "{:?}", refused.1);
+    cli.configure(|c| c.quic.send_wait = WAIT).unwrap_err();
+    drop(cli);
+    open_gate(&gate);
+
+    let (_srv, port, gate, _got) = gated_server(&pki);
+    let mut config = client_config(&pki);
+    config.quic.send_queue_limit = LIMIT;
+    config.quic.send_wait = WAIT;
+    config.quic.linger = Duration::from_millis(100);
+    let (cli, _crx) = client(config, port);
+    let cli = Arc::new(cli);
+    let (result_tx, result) = channel();
+    let sender = {
+        let (cli, message) = (cli.clone(), message.clone());
+        std::thread::spawn(move || loop {
+            if let Err(e) = cli.send(&message) {
+                result_tx.send(e.code()).unwrap();
+                return;
+            }
+        })
+    };
+    // Still waiting (the server holds everything) ...
+    assert!(result.recv_timeout(Duration::from_millis(300)).is_err());
+    // ... until the stop.
+    cli.stop().unwrap();
+    assert_eq!(
+        result.recv_timeout(WAIT).expect("the wait ended"),
+        ErrorCode::ConnectionClosed
+    );
+    sender.join().unwrap();
+    open_gate(&gate);
+}

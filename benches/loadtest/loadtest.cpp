@@ -1160,11 +1160,15 @@ core::quic_server_config quic_server_settings(const options& o) {
     return c;
 }
 
+/// The client's sends wait for room in a full queue (send_wait_ms) rather than failing with
+/// -643 to be retried: the sender sleeps until the queue is half empty, as the quinn program's
+/// writer awaits flow control.
 core::quic_client_config quic_client_settings(const options& o) {
     core::quic_client_config c;
     c.ca_cert_file = o.certs + "/ca.pem";
     c.initial_max_data = (1ull << 62) - 1;
     c.initial_max_stream_data = 1250000;
+    c.send_wait_ms = 10000;
     return c;
 }
 

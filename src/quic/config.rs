@@ -39,6 +39,12 @@ pub struct QuicOptions {
     /// Bytes queued per stream (and for messages) beyond which a send fails with
     /// `SendQueueFull` (default 8 MiB). A single send into an empty queue is always accepted.
     pub send_queue_limit: usize,
+    /// How long a send that finds its queue full waits for room before failing with
+    /// `SendQueueFull` (default zero: it fails at once). Only threads that may block wait — never
+    /// a callback or a runtime thread, whose sends fail at once as before. A waiting sender
+    /// resumes once the queue has drained to half the limit (or emptied), so a sender that
+    /// outpaces the network is woken once per half-queue rather than once per message.
+    pub send_wait: Duration,
     /// Send a PING when nothing else was sent for this long, keeping an idle connection open
     /// (default off).
     pub keep_alive: Option<Duration>,
@@ -56,6 +62,7 @@ impl Default for QuicOptions {
             max_streams_uni: 100,
             max_message_size: 16 * 1024 * 1024,
             send_queue_limit: 8 * 1024 * 1024,
+            send_wait: Duration::ZERO,
             keep_alive: None,
             linger: Duration::from_secs(1),
         }

@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::FutureExt;
@@ -109,6 +109,8 @@ struct Out {
     broken: Option<Error>,
     /// The stream until its first send starts the writer.
     idle: Option<SendStream>,
+    /// Senders waiting for room (`send_wait`).
+    waiters: usize,
 }
 
 /// The send side of one stream: a queue and the writer task that drains it. A send that finds
@@ -117,6 +119,9 @@ struct Out {
 struct Outbox {
     id: u64,
     state: Mutex<Out>,
+    /// Told when a waiting sender may find room: the queue fell to half the limit or emptied,
+    /// the stream broke or was finished.
+    room: Condvar,
     wake: Notify,
     stream: tokio::sync::Mutex<Option<SendStream>>,
 }
@@ -124,6 +129,21 @@ struct Outbox {
 impl Outbox {
     fn lock(&self) -> MutexGuard<'_, Out> {
         lock(&self.state)
+    }
+
+    /// `n` bytes left the queue; wakes waiting senders once it is down to half of `limit`.
+    fn taken(&self, n: usize, limit: usize) {
+        let mut st = self.lock();
+        st.bytes -= n;
+        if st.waiters > 0 && st.bytes <= limit / 2 {
+            self.room.notify_all();
+        }
+    }
+
+    /// Marks the stream broken and wakes waiting senders.
+    fn break_with(&self, e: Error) {
+        self.lock().broken = Some(e);
+        self.room.notify_all();
     }
 }
 
@@ -471,21 +491,11 @@ impl QuicConnection {
     /// Queues `chunks` (and a fin) on `out`, starting its writer on the first use; when the
     /// queue is empty and the stream free, quinn takes what it can from this thread first.
     fn push(&self, out: &Arc<Outbox>, chunks: &mut [Bytes], fin: bool) -> Result<()> {
-        let mut st = out.lock();
-        if let Some(e) = &st.broken {
-            return Err(e.clone());
-        }
-        if st.fin {
-            return Err(stream_closed(out.id, "was already finished (fin sent)"));
-        }
         let len: usize = chunks.iter().map(Bytes::len).sum();
         if len == 0 && !fin {
             return Ok(());
         }
-        let limit = self.0.opts.send_queue_limit;
-        if st.bytes > 0 && st.bytes + len > limit {
-            return Err(Error::queue_full(st.bytes, limit));
-        }
+        let mut st = self.room(out, len)?;
         let mut rest = chunks;
         if st.chunks.is_empty() && !fin && st.idle.is_none() {
             if let Ok(mut stream) = out.stream.try_lock() {
@@ -499,6 +509,7 @@ impl QuicConnection {
                         Some(Err(e)) => {
                             let e = write_error(out.id, e);
                             st.broken = Some(e.clone());
+                            out.room.notify_all();
                             return Err(e);
                         }
                     }
@@ -512,6 +523,9 @@ impl QuicConnection {
                 .map(std::mem::take),
         );
         st.fin = fin;
+        if fin && st.waiters > 0 {
+            out.room.notify_all();
+        }
         if let Some(send) = st.idle.take() {
             drop(st);
             self.start_writer(out.clone(), send);
@@ -522,18 +536,61 @@ impl QuicConnection {
         Ok(())
     }
 
+    /// The queue's lock once `len` more bytes fit (a fin alone always fits), waiting up to
+    /// `send_wait` when this thread may block; refuses a broken or finished stream.
+    fn room<'a>(&self, out: &'a Outbox, len: usize) -> Result<MutexGuard<'a, Out>> {
+        let limit = self.0.opts.send_queue_limit;
+        let mut st = out.lock();
+        let mut deadline = None;
+        loop {
+            // (A close queues its fin after marking the connection closing.)
+            if len > 0 {
+                self.check_open()?;
+            }
+            if let Some(e) = &st.broken {
+                return Err(e.clone());
+            }
+            if st.fin {
+                return Err(stream_closed(out.id, "was already finished (fin sent)"));
+            }
+            if len == 0 || st.bytes == 0 || st.bytes + len <= limit {
+                return Ok(st);
+            }
+            let wait = self.0.opts.send_wait;
+            if wait.is_zero() || !runtime::may_block() {
+                return Err(Error::queue_full(st.bytes, limit));
+            }
+            // A close while waiting finishes the stream (fin), which wakes this sender.
+            let end = *deadline.get_or_insert_with(|| Instant::now() + wait);
+            let Some(left) = end
+                .checked_duration_since(Instant::now())
+                .filter(|d| !d.is_zero())
+            else {
+                return Err(Error::queue_full(st.bytes, limit));
+            };
+            st.waiters += 1;
+            st = out
+                .room
+                .wait_timeout(st, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|e| e.into_inner().0);
+            st.waiters -= 1;
+        }
+    }
+
     fn start_writer(&self, out: Arc<Outbox>, send: SendStream) {
         let Ok(handle) = runtime::handle() else {
-            out.lock().broken = Some(Error::new(ErrorCode::NotInitialized, "the runtime is gone"));
+            out.break_with(Error::new(ErrorCode::NotInitialized, "the runtime is gone"));
             return;
         };
         self.0.writers.add();
         let conn = self.clone();
+        let limit = self.0.opts.send_queue_limit;
         handle.spawn(async move {
             *out.stream.lock().await = Some(send);
-            let result = write_loop(&out).await;
+            let result = write_loop(&out, limit).await;
             if let Err(e) = result {
-                out.lock().broken = Some(e);
+                out.break_with(e);
             }
             if out.id != conn.0.messages.as_ref().map_or(u64::MAX, |m| m.id) {
                 lock(&conn.0.streams).remove(&out.id);
@@ -701,6 +758,7 @@ fn outbox(send: SendStream) -> Arc<Outbox> {
             idle: Some(send),
             ..Out::default()
         }),
+        room: Condvar::new(),
         wake: Notify::new(),
         stream: tokio::sync::Mutex::new(None),
     })
@@ -721,7 +779,7 @@ fn write_error(id: u64, e: WriteError) -> Error {
 
 /// Drains `out` into its stream until a fin is written (then waits until the peer has
 /// everything) or the stream breaks.
-async fn write_loop(out: &Outbox) -> Result<()> {
+async fn write_loop(out: &Outbox, limit: usize) -> Result<()> {
     let mut batch = Vec::new();
     loop {
         let idle = {
@@ -749,12 +807,12 @@ async fn write_loop(out: &Outbox) -> Result<()> {
         while !rest.is_empty() {
             match send.write_chunks(rest).await {
                 Ok(w) => {
-                    out.lock().bytes -= w.bytes;
+                    out.taken(w.bytes, limit);
                     rest = &mut rest[w.chunks..];
                 }
                 Err(e) => {
                     let left: usize = rest.iter().map(Bytes::len).sum();
-                    out.lock().bytes -= left;
+                    out.taken(left, limit);
                     batch.clear();
                     return Err(write_error(out.id, e));
                 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::{
     ns_quic_client, ns_quic_connection, ns_quic_connection_fn, ns_quic_data_fn, ns_quic_error_fn,
-    ns_quic_stream_fn, set_callback, set_limits, set_socket, set_transport, Slot,
+    ns_quic_stream_fn, set_callback, set_limits, set_send_wait, set_socket, set_transport, Slot,
 };
 use crate::error::Result;
 use crate::ffi::common::{ns_stats, owned};
@@ -78,6 +78,15 @@ pub unsafe extern "C" fn ns_quic_client_set_limits(
     keep_alive_ms: u64,
 ) -> ns_result {
     set_limits(client, max_message_size, send_queue_limit, keep_alive_ms)
+}
+
+/// Send wait in ms, as `ns_quic_server_set_send_wait_ms` (default 0: -643 at once).
+#[no_mangle]
+pub unsafe extern "C" fn ns_quic_client_set_send_wait_ms(
+    client: *mut ns_quic_client,
+    ms: u64,
+) -> ns_result {
+    set_send_wait(client, ms)
 }
 
 /// Local address (NULL keeps it; default "" = any address of the target's family) and socket

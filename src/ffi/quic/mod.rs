@@ -210,6 +210,14 @@ fn set_limits<T: QuicObject>(
     })
 }
 
+fn set_send_wait<T: QuicObject>(object: *const T, ms: u64) -> ns_result {
+    guard(|| {
+        handle(object, "handle")?.options(|q, _| {
+            q.send_wait = Duration::from_millis(ms);
+        })
+    })
+}
+
 fn set_socket<T: QuicObject>(
     object: *const T,
     address: *const c_char,

@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_void};
 
 use super::{
     ns_quic_connection, ns_quic_connection_fn, ns_quic_data_fn, ns_quic_error_fn, ns_quic_server,
-    ns_quic_stream_fn, set_callback, set_limits, set_socket, set_transport, Slot,
+    ns_quic_stream_fn, set_callback, set_limits, set_send_wait, set_socket, set_transport, Slot,
 };
 use crate::error::ErrorCode;
 use crate::ffi::common::{items, ns_stats, port_of, positive, write_optional};
@@ -84,6 +84,18 @@ pub unsafe extern "C" fn ns_quic_server_set_limits(
     keep_alive_ms: u64,
 ) -> ns_result {
     set_limits(server, max_message_size, send_queue_limit, keep_alive_ms)
+}
+
+/// How long a send that finds its stream's queue full waits for room, in ms (default 0: it
+/// returns -643 at once). Only threads that may block wait — never a callback or a library
+/// thread — and a waiting sender resumes once the queue has drained to half the limit; a
+/// close while it waits gives -603. Before start (running: -661).
+#[no_mangle]
+pub unsafe extern "C" fn ns_quic_server_set_send_wait_ms(
+    server: *mut ns_quic_server,
+    ms: u64,
+) -> ns_result {
+    set_send_wait(server, ms)
 }
 
 /// Address to bind (NULL keeps it; default "0.0.0.0"; "::" for IPv6) and SO_RCVBUF /

@@ -39,6 +39,10 @@ struct quic_client_config {
     bool enable_early_data{false};
     std::optional<std::vector<uint8_t>> session_ticket;  ///< not used: tickets stay in the library
     uint32_t max_early_data_size{16384};                  ///< not used: QUIC fixes it (RFC 9001)
+    // Extensions over the original.
+    /// A send that finds its stream's 8 MiB queue full waits up to this long for room instead
+    /// of returning -643 at once (0, the default: at once). Never inside a callback.
+    uint64_t send_wait_ms{0};
 };
 
 /// A QUIC client. start_client() returns once the handshake succeeded or failed. Callbacks
@@ -88,6 +92,7 @@ public:
             r = ns_quic_client_set_transport(handle_, config.max_idle_timeout_ms, config.initial_max_data,
                                              config.initial_max_stream_data, config.initial_max_streams_bidi,
                                              config.initial_max_streams_uni);
+        if (r == NS_OK) r = ns_quic_client_set_send_wait_ms(handle_, config.send_wait_ms);
         if (r == NS_OK) {
             std::vector<uint8_t> early;
             early_data_callback_t produce;

@@ -40,6 +40,9 @@ struct quic_server_config {
     // Extensions over the original.
     bool enable_early_data{false};           ///< accept 0-RTT data (it can be replayed)
     std::string bind_address{"0.0.0.0"};
+    /// A session's send that finds its stream's 8 MiB queue full waits up to this long for
+    /// room instead of returning -643 at once (0, the default: at once). Never inside a callback.
+    uint64_t send_wait_ms{0};
 };
 
 /// A QUIC server. Callbacks run on library threads; for one session: connection →
@@ -91,6 +94,7 @@ public:
         if (r == NS_OK)
             r = ns_quic_server_set_admission(handle_, config.max_connections, config.enable_retry,
                                              config.enable_early_data);
+        if (r == NS_OK) r = ns_quic_server_set_send_wait_ms(handle_, config.send_wait_ms);
         if (r == NS_OK) r = ns_quic_server_set_socket(handle_, config.bind_address.c_str(), 0, 0);
         if (r == NS_OK) r = ns_quic_server_start(handle_, port);
         return result(r);
