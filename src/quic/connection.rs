@@ -190,7 +190,9 @@ struct Inner {
     seen: [AtomicU64; 4],
     /// Receive halves of streams we opened, for the connection task to read.
     local: mpsc::UnboundedSender<RecvStream>,
-    writers: Count,
+    /// Writer tasks still running (shared with them: each ends its count after dropping its
+    /// handle of the connection, so none outlives `run`).
+    writers: Arc<Count>,
     closing: AtomicBool,
     /// The code and reason of our own close, once we closed.
     ours: Mutex<Option<(u64, String)>>,
@@ -202,6 +204,14 @@ struct Inner {
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// Connection objects alive in the process.
+static LIVE: AtomicU64 = AtomicU64::new(0);
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 /// Capacity the message reader keeps between messages (a larger message's is given back).
 const READ_CHUNK: usize = 256 * 1024;
@@ -250,7 +260,7 @@ impl QuicConnection {
             streams: Mutex::new(HashMap::new()),
             seen: Default::default(),
             local,
-            writers: Count::default(),
+            writers: Arc::default(),
             closing: AtomicBool::new(false),
             ours: Mutex::new(None),
             datagrams_at_close: AtomicU64::new(u64::MAX),
@@ -261,7 +271,15 @@ impl QuicConnection {
         if let Some(m) = &inner.messages {
             inner.note(m.id);
         }
+        LIVE.fetch_add(1, Ordering::Relaxed);
         (QuicConnection(Arc::new(inner)), rx)
+    }
+
+    /// Connection objects (both sides, every server and client) alive in this process: a
+    /// diagnostic for leaks — it falls back once stopped servers' and clients' connections and
+    /// the handles the application kept are released.
+    pub fn live_count() -> u64 {
+        LIVE.load(Ordering::Relaxed)
     }
 
     /// Process-unique id (never reused).
@@ -584,6 +602,7 @@ impl QuicConnection {
             return;
         };
         self.0.writers.add();
+        let writers = self.0.writers.clone();
         let conn = self.clone();
         let limit = self.0.opts.send_queue_limit;
         handle.spawn(async move {
@@ -595,7 +614,8 @@ impl QuicConnection {
             if out.id != conn.0.messages.as_ref().map_or(u64::MAX, |m| m.id) {
                 lock(&conn.0.streams).remove(&out.id);
             }
-            conn.0.writers.done();
+            drop(conn);
+            writers.done();
         });
     }
 
@@ -784,6 +804,9 @@ async fn write_loop(out: &Outbox, limit: usize) -> Result<()> {
     loop {
         let idle = {
             let st = out.lock();
+            if let Some(e) = &st.broken {
+                return Err(e.clone());
+            }
             st.chunks.is_empty() && !st.fin
         };
         if idle {
@@ -890,10 +913,25 @@ pub(crate) async fn run<H: Host>(
         conn.0.counters.errors.fetch_add(1, Ordering::Relaxed);
         fire_error(handlers, Some(&conn), err);
     }
+    let gone = info
+        .error
+        .clone()
+        .unwrap_or_else(|| Error::new(ErrorCode::ConnectionClosed, "the connection is closed"));
     *lock(&conn.0.close) = Some(info);
-    // Streams keep no state once the connection is gone.
-    let outboxes: Vec<Arc<Outbox>> = lock(&conn.0.streams).drain().map(|(_, o)| o).collect();
-    drop(outboxes);
+    // Streams keep no state once the connection is gone, and their writers end: one waiting for
+    // more data would otherwise wait forever, holding the connection (a leak of every
+    // connection the peer closed after we had sent on it).
+    let outboxes: Vec<Arc<Outbox>> = lock(&conn.0.streams)
+        .drain()
+        .map(|(_, o)| o)
+        .chain(conn.0.messages.clone())
+        .collect();
+    for out in outboxes {
+        out.break_with(gone.clone());
+        out.wake.notify_one();
+    }
+    // quinn fails their pending writes at once (the connection is gone); bounded all the same.
+    let _ = tokio::time::timeout(conn.0.opts.linger, conn.0.writers.idle()).await;
     // Out of the server's table (or the client's slot) before the callback, which may count.
     closed();
     let callback = handlers.load().closed.clone();
