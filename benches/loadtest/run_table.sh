@@ -39,7 +39,7 @@ run throughput --transport ws --size 65536 --count 5000 --runs 5 --baseline --py
 for i in 1 2 3 4 5; do run rtt --transport ws --size 64 --count 5000 --baseline --python "$py"; done
 quinn="$build/cargo/release/examples/quic_baseline"   # QUIC rows: baseline = a minimal quinn program
 [ -x "$quinn" ] || cargo build --release --example quic_baseline >/dev/null
-run throughput --transport quic --certs "$certs" --size 65536 --count 4000 --runs 5 --baseline --quinn "$quinn"
-run throughput --transport quic --certs "$certs" --size 65536 --count 4000 --connections 8 --runs 5 --baseline --quinn "$quinn"
+run throughput --transport quic --certs "$certs" --size 65536 --count 4000 --runs 9 --baseline --quinn "$quinn"
+run throughput --transport quic --certs "$certs" --size 65536 --count 4000 --connections 8 --runs 9 --baseline --quinn "$quinn"
 for i in 1 2 3 4 5; do run rtt --transport quic --certs "$certs" --size 64 --count 5000 --baseline --quinn "$quinn"; done
-run connect --transport quic --certs "$certs" --count 300 --runs 5 --baseline --quinn "$quinn"
+run connect --transport quic --certs "$certs" --count 300 --runs 9 --baseline --quinn "$quinn"
