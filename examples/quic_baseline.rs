@@ -5,6 +5,8 @@
 //! quic_baseline throughput SIZE COUNT STREAMS CERTS: COUNT messages of SIZE bytes, spread over
 //!     STREAMS unidirectional streams (4-byte length before each, like our message stream),
 //!     each read whole into a buffer by the server; prints "seconds S" once it has them all.
+//!     The same buffer is sent each time, unless QUIC_BASELINE_FRESH is set in the environment:
+//!     then each message is copied into a buffer of its own first.
 //! quic_baseline rtt SIZE COUNT CERTS: 100 warm-up round trips, then COUNT echoes of SIZE
 //!     bytes on one bidirectional stream; prints "samples" and the round trips in microseconds.
 //! quic_baseline handshakes COUNT CERTS: COUNT connections one after the other (handshake, one
@@ -66,6 +68,7 @@ fn endpoints(certs: &str) -> Res<(Endpoint, Endpoint, SocketAddr)> {
 
 async fn throughput(size: usize, count: usize, streams: usize, certs: &str) -> Res<()> {
     let (server, client, addr) = endpoints(certs)?;
+    let fresh = std::env::var_os("QUIC_BASELINE_FRESH").is_some();
     let total = (count / streams * streams * (size + 4)) as u64;
     let sink = tokio::spawn(async move {
         let conn = server.accept().await.ok_or("no connection")?.await?;
@@ -101,7 +104,14 @@ async fn throughput(size: usize, count: usize, streams: usize, certs: &str) -> R
             let payload = bytes::Bytes::from(vec![7u8; size]);
             let header = bytes::Bytes::copy_from_slice(&(size as u32).to_be_bytes());
             for _ in 0..count / streams {
-                send.write_all_chunks(&mut [header.clone(), payload.clone()])
+                // One buffer sent over and over stays in cache, which no real message does;
+                // QUIC_BASELINE_FRESH builds each message in a buffer of its own instead, as the
+                // load tool's C++ sender does (a std::vector per send_packet).
+                let message = match fresh {
+                    true => bytes::Bytes::from(payload.to_vec()),
+                    false => payload.clone(),
+                };
+                send.write_all_chunks(&mut [header.clone(), message])
                     .await?;
             }
             send.finish()?;
