@@ -1449,7 +1449,7 @@ ns_result ns_quic_server_set_limits(struct ns_quic_server *server,
 // How long a send that finds its stream's queue full waits for room, in ms (default 0: it
 // returns -643 at once). Only threads that may block wait — never a callback or a library
 // thread — and a waiting sender resumes once the queue has drained to half the limit; a
-// close while it waits gives -605/-681. Sessions made after the call use it.
+// close while it waits gives -603. Before start (running: -661).
 ns_result ns_quic_server_set_send_wait_ms(struct ns_quic_server *server, uint64_t ms);
 
 // Address to bind (NULL keeps it; default "0.0.0.0"; "::" for IPv6) and SO_RCVBUF /
