@@ -561,10 +561,6 @@ impl QuicConnection {
         let mut st = out.lock();
         let mut deadline = None;
         loop {
-            // (A close queues its fin after marking the connection closing.)
-            if len > 0 {
-                self.check_open()?;
-            }
             if let Some(e) = &st.broken {
                 return Err(e.clone());
             }
@@ -593,6 +589,8 @@ impl QuicConnection {
                 .map(|(g, _)| g)
                 .unwrap_or_else(|e| e.into_inner().0);
             st.waiters -= 1;
+            // The senders checked the connection before calling; it may have closed meanwhile.
+            self.check_open()?;
         }
     }
 
