@@ -1439,14 +1439,15 @@ ns_result ns_quic_server_set_transport(struct ns_quic_server *server,
                                        uint64_t max_streams_uni);
 
 // Largest message of `send` sent or accepted (> 0, default 16 MiB; -642 on send, a received
-// one closes the connection), bytes queued per stream beyond which a send fails with -643
-// (> 0, default 8 MiB), keep-alive PING interval in ms (0 = off, the default).
+// one closes the connection), bytes queued per connection (its messages and all its streams
+// together) beyond which a send fails with -643 (> 0, default 8 MiB), keep-alive PING interval
+// in ms (0 = off, the default).
 ns_result ns_quic_server_set_limits(struct ns_quic_server *server,
                                     size_t max_message_size,
                                     size_t send_queue_limit,
                                     uint64_t keep_alive_ms);
 
-// How long a send that finds its stream's queue full waits for room, in ms (default 0: it
+// How long a send that finds its connection's queue full waits for room, in ms (default 0: it
 // returns -643 at once). Only threads that may block wait — never a callback or a library
 // thread — and a waiting sender resumes once the queue has drained to half the limit; a
 // close while it waits gives -603. Before start (running: -661).

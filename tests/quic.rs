@@ -378,6 +378,38 @@ fn open_gate(gate: &(Mutex<bool>, std::sync::Condvar)) {
 }
 
 #[test]
+fn the_queue_limit_holds_for_a_connection_as_a_whole() {
+    const LIMIT: usize = 256 * 1024;
+    let message: Vec<u8> = (0..32 * 1024).map(|i| (i % 239) as u8).collect();
+    let pki = certs::Pki::new();
+    let (_srv, port, gate, got) = gated_server(&pki);
+    let mut config = client_config(&pki);
+    config.quic.send_queue_limit = LIMIT;
+    let (cli, _crx) = client(config, port);
+    let mut sent = 0;
+    while cli.send(&message).is_ok() {
+        sent += 1;
+        assert!(sent < 1000, "the queue never filled");
+    }
+    let queued = cli.stats().queued_bytes as usize;
+    assert!(
+        queued > LIMIT - message.len() - 4 && queued <= LIMIT,
+        "{queued}"
+    );
+    // A stream of its own finds the connection's queue full too (each stream had its own limit
+    // before: 100 streams could hold 100 times the limit).
+    let id = cli.create_stream().unwrap();
+    assert_eq!(
+        cli.send_on_stream(id, &message, true).unwrap_err().code(),
+        ErrorCode::SendQueueFull
+    );
+    open_gate(&gate);
+    for _ in 0..sent {
+        assert_eq!(got.recv_timeout(WAIT).expect("message"), message);
+    }
+}
+
+#[test]
 fn a_full_queue_refuses_at_once_or_waits_for_room_with_send_wait() {
     const LIMIT: usize = 256 * 1024;
     let message: Vec<u8> = (0..32 * 1024).map(|i| (i % 251) as u8).collect();

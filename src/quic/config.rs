@@ -36,8 +36,9 @@ pub struct QuicOptions {
     pub max_streams_uni: u64,
     /// Largest message of `send`/`send_packet` sent or accepted (default 16 MiB).
     pub max_message_size: usize,
-    /// Bytes queued per stream (and for messages) beyond which a send fails with
-    /// `SendQueueFull` (default 8 MiB). A single send into an empty queue is always accepted.
+    /// Bytes queued per connection — its messages and all its streams together — beyond which a
+    /// send fails with `SendQueueFull` (default 8 MiB); quinn holds what flow control lets it
+    /// send besides. A single send into an empty queue is always accepted.
     pub send_queue_limit: usize,
     /// How long a send that finds its queue full waits for room before failing with
     /// `SendQueueFull` (default zero: it fails at once). Only threads that may block wait — never

@@ -102,15 +102,78 @@ pub mod close_code {
 #[derive(Default)]
 struct Out {
     chunks: Vec<Bytes>,
-    bytes: usize,
     /// A fin is queued after the chunks.
     fin: bool,
     /// Why the stream takes no more data (peer stopped it, connection lost).
     broken: Option<Error>,
     /// The stream until its first send starts the writer.
     idle: Option<SendStream>,
-    /// Senders waiting for room (`send_wait`).
-    waiters: usize,
+}
+
+/// The bytes queued on one connection — its message stream and all its streams together,
+/// bounded by `send_queue_limit` — and the senders waiting for room (`send_wait`).
+struct Budget {
+    limit: usize,
+    bytes: AtomicUsize,
+    waiters: AtomicUsize,
+    gate: Mutex<()>,
+    /// Told when a waiting sender may find room: the queue fell to half the limit, or a
+    /// stream broke or was finished (its waiters then fail).
+    room: Condvar,
+}
+
+impl Budget {
+    fn new(limit: usize) -> Arc<Budget> {
+        Arc::new(Budget {
+            limit,
+            bytes: AtomicUsize::new(0),
+            waiters: AtomicUsize::new(0),
+            gate: Mutex::new(()),
+            room: Condvar::new(),
+        })
+    }
+
+    /// `len` more bytes fit: a fin alone (0), anything into an empty queue, else up to the limit.
+    fn fits(queued: usize, len: usize, limit: usize) -> bool {
+        len == 0 || queued == 0 || queued.checked_add(len).is_some_and(|n| n <= limit)
+    }
+
+    /// Counts `len` bytes as queued when they fit.
+    fn reserve(&self, len: usize) -> bool {
+        len == 0
+            || self
+                .bytes
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |q| {
+                    Budget::fits(q, len, self.limit).then_some(q + len)
+                })
+                .is_ok()
+    }
+
+    /// `n` bytes left the queue; wakes waiting senders once it is down to half the limit.
+    fn release(&self, n: usize) {
+        if n > 0 && self.bytes.fetch_sub(n, Ordering::SeqCst) - n <= self.limit / 2 {
+            self.wake();
+        }
+    }
+
+    fn wake(&self) {
+        // A sender counts itself a waiter under `gate` before it last looks at `bytes`, so a
+        // release it did not see finds it counted here.
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            let _gate = lock(&self.gate);
+            self.room.notify_all();
+        }
+    }
+
+    /// Waits (up to `left`) for a wake-up, unless `len` bytes fit already.
+    fn wait(&self, len: usize, left: Duration) {
+        let gate = lock(&self.gate);
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        if !Budget::fits(self.bytes.load(Ordering::SeqCst), len, self.limit) {
+            let _ = self.room.wait_timeout(gate, left);
+        }
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// The send side of one stream: a queue and the writer task that drains it. A send that finds
@@ -119,9 +182,8 @@ struct Out {
 struct Outbox {
     id: u64,
     state: Mutex<Out>,
-    /// Told when a waiting sender may find room: the queue fell to half the limit or emptied,
-    /// the stream broke or was finished.
-    room: Condvar,
+    /// The connection's, shared by its outboxes.
+    budget: Arc<Budget>,
     wake: Notify,
     stream: tokio::sync::Mutex<Option<SendStream>>,
 }
@@ -131,19 +193,15 @@ impl Outbox {
         lock(&self.state)
     }
 
-    /// `n` bytes left the queue; wakes waiting senders once it is down to half of `limit`.
-    fn taken(&self, n: usize, limit: usize) {
-        let mut st = self.lock();
-        st.bytes -= n;
-        if st.waiters > 0 && st.bytes <= limit / 2 {
-            self.room.notify_all();
-        }
-    }
-
-    /// Marks the stream broken and wakes waiting senders.
+    /// Marks the stream broken, drops what it had queued and wakes waiting senders.
     fn break_with(&self, e: Error) {
-        self.lock().broken = Some(e);
-        self.room.notify_all();
+        let dropped: usize = {
+            let mut st = self.lock();
+            st.broken = Some(e);
+            st.chunks.drain(..).map(|c| c.len()).sum()
+        };
+        self.budget.release(dropped);
+        self.budget.wake();
     }
 }
 
@@ -183,6 +241,7 @@ struct Inner {
     early_data: AtomicBool,
     /// Our message stream (None when the peer allows no unidirectional stream).
     messages: Option<Arc<Outbox>>,
+    budget: Arc<Budget>,
     /// Streams we may write on, by id.
     streams: Mutex<HashMap<u64, Arc<Outbox>>>,
     /// Highest index + 1 of the streams seen, per initiator and direction (to tell a closed
@@ -246,17 +305,19 @@ impl QuicConnection {
         opts: QuicOptions,
     ) -> (QuicConnection, mpsc::UnboundedReceiver<RecvStream>) {
         let (local, rx) = mpsc::unbounded_channel();
+        let budget = Budget::new(opts.send_queue_limit);
         let messages = conn
             .open_uni()
             .now_or_never()
             .and_then(|r| r.ok())
-            .map(outbox);
+            .map(|send| outbox(send, &budget));
         let inner = Inner {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             conn,
             opts,
             early_data: AtomicBool::new(false),
             messages,
+            budget,
             streams: Mutex::new(HashMap::new()),
             seen: Default::default(),
             local,
@@ -436,7 +497,7 @@ impl QuicConnection {
         };
         let id = u64::from(send.id());
         self.0.note(id);
-        lock(&self.0.streams).insert(id, outbox(send));
+        lock(&self.0.streams).insert(id, outbox(send, &self.0.budget));
         if let Some(r) = recv {
             // The connection task reads it; it is gone only when the connection ended.
             let _ = self.0.local.send(r);
@@ -519,7 +580,11 @@ impl QuicConnection {
             if let Ok(mut stream) = out.stream.try_lock() {
                 if let Some(send) = stream.as_mut() {
                     match send.write_chunks(rest).now_or_never() {
-                        Some(Ok(w)) if w.chunks == rest.len() => return Ok(()),
+                        Some(Ok(w)) if w.chunks == rest.len() => {
+                            drop(st);
+                            out.budget.release(len);
+                            return Ok(());
+                        }
                         // Partly taken (quinn advanced the first chunk left), the rest queued.
                         Some(Ok(w)) => rest = &mut rest[w.chunks..],
                         // Flow control blocks: all of it is queued.
@@ -527,23 +592,26 @@ impl QuicConnection {
                         Some(Err(e)) => {
                             let e = write_error(out.id, e);
                             st.broken = Some(e.clone());
-                            out.room.notify_all();
+                            drop(st);
+                            out.budget.release(len);
+                            out.budget.wake();
                             return Err(e);
                         }
                     }
                 }
             }
         }
-        st.bytes += rest.iter().map(Bytes::len).sum::<usize>();
+        let queued: usize = rest.iter().map(Bytes::len).sum();
         st.chunks.extend(
             rest.iter_mut()
                 .filter(|c| !c.is_empty())
                 .map(std::mem::take),
         );
         st.fin = fin;
-        if fin && st.waiters > 0 {
-            out.room.notify_all();
+        if fin {
+            out.budget.wake();
         }
+        out.budget.release(len - queued);
         if let Some(send) = st.idle.take() {
             drop(st);
             self.start_writer(out.clone(), send);
@@ -554,25 +622,28 @@ impl QuicConnection {
         Ok(())
     }
 
-    /// The queue's lock once `len` more bytes fit (a fin alone always fits), waiting up to
-    /// `send_wait` when this thread may block; refuses a broken or finished stream.
+    /// The queue's lock with `len` bytes counted in the connection's budget once they fit (a
+    /// fin alone always fits), waiting up to `send_wait` when this thread may block; refuses a
+    /// broken or finished stream. The caller releases what it does not queue.
     fn room<'a>(&self, out: &'a Outbox, len: usize) -> Result<MutexGuard<'a, Out>> {
-        let limit = self.0.opts.send_queue_limit;
-        let mut st = out.lock();
+        let budget = &out.budget;
         let mut deadline = None;
         loop {
+            let st = out.lock();
             if let Some(e) = &st.broken {
                 return Err(e.clone());
             }
             if st.fin {
                 return Err(stream_closed(out.id, "was already finished (fin sent)"));
             }
-            if len == 0 || st.bytes == 0 || st.bytes + len <= limit {
+            if budget.reserve(len) {
                 return Ok(st);
             }
+            drop(st);
+            let full = || Error::queue_full(budget.bytes.load(Ordering::Relaxed), budget.limit);
             let wait = self.0.opts.send_wait;
             if wait.is_zero() || !runtime::may_block() {
-                return Err(Error::queue_full(st.bytes, limit));
+                return Err(full());
             }
             // A close while waiting finishes the stream (fin), which wakes this sender.
             let end = *deadline.get_or_insert_with(|| Instant::now() + wait);
@@ -580,15 +651,9 @@ impl QuicConnection {
                 .checked_duration_since(Instant::now())
                 .filter(|d| !d.is_zero())
             else {
-                return Err(Error::queue_full(st.bytes, limit));
+                return Err(full());
             };
-            st.waiters += 1;
-            st = out
-                .room
-                .wait_timeout(st, left)
-                .map(|(g, _)| g)
-                .unwrap_or_else(|e| e.into_inner().0);
-            st.waiters -= 1;
+            budget.wait(len, left);
             // The senders checked the connection before calling; it may have closed meanwhile.
             self.check_open()?;
         }
@@ -602,10 +667,9 @@ impl QuicConnection {
         self.0.writers.add();
         let writers = self.0.writers.clone();
         let conn = self.clone();
-        let limit = self.0.opts.send_queue_limit;
         handle.spawn(async move {
             *out.stream.lock().await = Some(send);
-            let result = write_loop(&out, limit).await;
+            let result = write_loop(&out).await;
             if let Err(e) = result {
                 out.break_with(e);
             }
@@ -731,13 +795,7 @@ impl QuicConnection {
     }
 
     fn queued_bytes(&self) -> u64 {
-        let streams = lock(&self.0.streams);
-        let queued: usize = streams
-            .values()
-            .chain(self.0.messages.as_ref())
-            .map(|o| o.lock().bytes)
-            .sum();
-        queued as u64
+        self.0.budget.bytes.load(Ordering::Relaxed) as u64
     }
 
     pub(crate) fn counters(&self) -> &Counters {
@@ -769,14 +827,14 @@ impl Tracked for QuicConnection {
     }
 }
 
-fn outbox(send: SendStream) -> Arc<Outbox> {
+fn outbox(send: SendStream, budget: &Arc<Budget>) -> Arc<Outbox> {
     Arc::new(Outbox {
         id: u64::from(send.id()),
         state: Mutex::new(Out {
             idle: Some(send),
             ..Out::default()
         }),
-        room: Condvar::new(),
+        budget: budget.clone(),
         wake: Notify::new(),
         stream: tokio::sync::Mutex::new(None),
     })
@@ -797,7 +855,7 @@ fn write_error(id: u64, e: WriteError) -> Error {
 
 /// Drains `out` into its stream until a fin is written (then waits until the peer has
 /// everything) or the stream breaks.
-async fn write_loop(out: &Outbox, limit: usize) -> Result<()> {
+async fn write_loop(out: &Outbox) -> Result<()> {
     let mut batch = Vec::new();
     loop {
         let idle = {
@@ -828,12 +886,12 @@ async fn write_loop(out: &Outbox, limit: usize) -> Result<()> {
         while !rest.is_empty() {
             match send.write_chunks(rest).await {
                 Ok(w) => {
-                    out.taken(w.bytes, limit);
+                    out.budget.release(w.bytes);
                     rest = &mut rest[w.chunks..];
                 }
                 Err(e) => {
                     let left: usize = rest.iter().map(Bytes::len).sum();
-                    out.taken(left, limit);
+                    out.budget.release(left);
                     batch.clear();
                     return Err(write_error(out.id, e));
                 }
@@ -878,7 +936,7 @@ pub(crate) async fn run<H: Host>(
                 Ok((send, recv)) => {
                     let id = u64::from(send.id());
                     conn.0.note(id);
-                    lock(&conn.0.streams).insert(id, outbox(send));
+                    lock(&conn.0.streams).insert(id, outbox(send, &conn.0.budget));
                     readers.spawn(read_stream(conn.clone(), host.clone(), recv));
                 }
                 Err(e) => break e,

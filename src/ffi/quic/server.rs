@@ -74,8 +74,9 @@ pub unsafe extern "C" fn ns_quic_server_set_transport(
 }
 
 /// Largest message of `send` sent or accepted (> 0, default 16 MiB; -642 on send, a received
-/// one closes the connection), bytes queued per stream beyond which a send fails with -643
-/// (> 0, default 8 MiB), keep-alive PING interval in ms (0 = off, the default).
+/// one closes the connection), bytes queued per connection (its messages and all its streams
+/// together) beyond which a send fails with -643 (> 0, default 8 MiB), keep-alive PING interval
+/// in ms (0 = off, the default).
 #[no_mangle]
 pub unsafe extern "C" fn ns_quic_server_set_limits(
     server: *mut ns_quic_server,
@@ -86,7 +87,7 @@ pub unsafe extern "C" fn ns_quic_server_set_limits(
     set_limits(server, max_message_size, send_queue_limit, keep_alive_ms)
 }
 
-/// How long a send that finds its stream's queue full waits for room, in ms (default 0: it
+/// How long a send that finds its connection's queue full waits for room, in ms (default 0: it
 /// returns -643 at once). Only threads that may block wait — never a callback or a library
 /// thread — and a waiting sender resumes once the queue has drained to half the limit; a
 /// close while it waits gives -603. Before start (running: -661).

@@ -40,7 +40,7 @@ struct quic_client_config {
     std::optional<std::vector<uint8_t>> session_ticket;  ///< not used: tickets stay in the library
     uint32_t max_early_data_size{16384};                  ///< not used: QUIC fixes it (RFC 9001)
     // Extensions over the original.
-    /// A send that finds its stream's 8 MiB queue full waits up to this long for room instead
+    /// A send that finds the connection's 8 MiB queue full waits up to this long for room instead
     /// of returning -643 at once (0, the default: at once). Never inside a callback.
     uint64_t send_wait_ms{0};
 };

@@ -40,7 +40,7 @@ struct quic_server_config {
     // Extensions over the original.
     bool enable_early_data{false};           ///< accept 0-RTT data (it can be replayed)
     std::string bind_address{"0.0.0.0"};
-    /// A session's send that finds its stream's 8 MiB queue full waits up to this long for
+    /// A session's send that finds its connection's 8 MiB queue full waits up to this long for
     /// room instead of returning -643 at once (0, the default: at once). Never inside a callback.
     uint64_t send_wait_ms{0};
 };
