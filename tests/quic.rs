@@ -377,6 +377,18 @@ fn open_gate(gate: &(Mutex<bool>, std::sync::Condvar)) {
     gate.1.notify_all();
 }
 
+/// Sends `message` until a send is refused: how many were accepted, and the refusal's code.
+fn send_until_refused(cli: &QuicClient, message: &[u8]) -> (usize, ErrorCode) {
+    let mut sent = 0;
+    loop {
+        match cli.send(message) {
+            Ok(()) => sent += 1,
+            Err(e) => return (sent, e.code()),
+        }
+        assert!(sent < 1000, "the queue never filled");
+    }
+}
+
 #[test]
 fn the_queue_limit_holds_for_a_connection_as_a_whole() {
     const LIMIT: usize = 256 * 1024;
@@ -386,11 +398,8 @@ fn the_queue_limit_holds_for_a_connection_as_a_whole() {
     let mut config = client_config(&pki);
     config.quic.send_queue_limit = LIMIT;
     let (cli, _crx) = client(config, port);
-    let mut sent = 0;
-    while cli.send(&message).is_ok() {
-        sent += 1;
-        assert!(sent < 1000, "the queue never filled");
-    }
+    let (sent, refused) = send_until_refused(&cli, &message);
+    assert_eq!(refused, ErrorCode::SendQueueFull);
     let queued = cli.stats().queued_bytes as usize;
     assert!(
         queued > LIMIT - message.len() - 4 && queued <= LIMIT,
@@ -420,14 +429,7 @@ fn a_full_queue_refuses_at_once_or_waits_for_room_with_send_wait() {
     let mut config = client_config(&pki);
     config.quic.send_queue_limit = LIMIT;
     let (cli, _crx) = client(config, port);
-    let mut sent = 0;
-    let refused = loop {
-        match cli.send(&message) {
-            Ok(()) => sent += 1,
-            Err(e) => break e.code(),
-        }
-        assert!(sent < 1000, "the queue never filled");
-    };
+    let (sent, refused) = send_until_refused(&cli, &message);
     assert_eq!(refused, ErrorCode::SendQueueFull);
     open_gate(&gate);
     for _ in 0..sent {
