@@ -2,6 +2,8 @@
 
 #[path = "support/certs.rs"]
 mod certs;
+#[path = "support/quic_config.rs"]
+mod quic_config;
 
 use std::net::UdpSocket;
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -9,10 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use network_system::quic::{
-    QuicClient, QuicClientConfig, QuicConnection, QuicHandlers, QuicServer, QuicServerConfig,
+    QuicClient, QuicClientConfig, QuicConnection, QuicHandlers, QuicOptions, QuicServer,
+    QuicServerConfig,
 };
 use network_system::tls::PemSource;
 use network_system::ErrorCode;
+use quic_config::{client_config, server_config};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -70,10 +74,7 @@ fn server(
     pki: &certs::Pki,
     tweak: impl FnOnce(&mut QuicServerConfig),
 ) -> (QuicServer, Receiver<Event>, u16) {
-    let mut config = QuicServerConfig::default();
-    config.tls.cert_chain = Some(PemSource::Memory(pki.server.cert.clone().into_bytes()));
-    config.tls.private_key = Some(PemSource::Memory(pki.server.key.clone().into_bytes()));
-    config.udp.bind_address = "127.0.0.1".to_string();
+    let mut config = server_config(pki);
     tweak(&mut config);
     let server = QuicServer::new(config);
     let (h, rx) = handlers(true);
@@ -81,13 +82,6 @@ fn server(
     server.start(0).unwrap();
     let port = server.local_addr().unwrap().port();
     (server, rx, port)
-}
-
-fn client_config(pki: &certs::Pki) -> QuicClientConfig {
-    let mut config = QuicClientConfig::default();
-    config.tls.system_roots = false;
-    config.tls.ca = Some(PemSource::Memory(pki.ca.clone().into_bytes()));
-    config
 }
 
 fn client(config: QuicClientConfig, port: u16) -> (QuicClient, Receiver<Event>) {
@@ -377,6 +371,18 @@ fn open_gate(gate: &(Mutex<bool>, std::sync::Condvar)) {
     gate.1.notify_all();
 }
 
+/// Bytes a limited client's connection queues.
+const QUEUE_LIMIT: usize = 256 * 1024;
+
+/// A started client of `port` whose connection queues at most `QUEUE_LIMIT` bytes; `tune` sets
+/// its other options.
+fn limited_client(pki: &certs::Pki, port: u16, tune: impl FnOnce(&mut QuicOptions)) -> QuicClient {
+    let mut config = client_config(pki);
+    config.quic.send_queue_limit = QUEUE_LIMIT;
+    tune(&mut config.quic);
+    client(config, port).0
+}
+
 /// Sends `message` until a send is refused: how many were accepted, and the refusal's code.
 fn send_until_refused(cli: &QuicClient, message: &[u8]) -> (usize, ErrorCode) {
     let mut sent = 0;
@@ -391,18 +397,15 @@ fn send_until_refused(cli: &QuicClient, message: &[u8]) -> (usize, ErrorCode) {
 
 #[test]
 fn the_queue_limit_holds_for_a_connection_as_a_whole() {
-    const LIMIT: usize = 256 * 1024;
     let message: Vec<u8> = (0..32 * 1024).map(|i| (i % 239) as u8).collect();
     let pki = certs::Pki::new();
     let (_srv, port, gate, got) = gated_server(&pki);
-    let mut config = client_config(&pki);
-    config.quic.send_queue_limit = LIMIT;
-    let (cli, _crx) = client(config, port);
+    let cli = limited_client(&pki, port, |_| {});
     let (sent, refused) = send_until_refused(&cli, &message);
     assert_eq!(refused, ErrorCode::SendQueueFull);
     let queued = cli.stats().queued_bytes as usize;
     assert!(
-        queued > LIMIT - message.len() - 4 && queued <= LIMIT,
+        queued > QUEUE_LIMIT - message.len() - 4 && queued <= QUEUE_LIMIT,
         "{queued}"
     );
     // A stream of its own finds the connection's queue full too (each stream had its own limit
@@ -420,15 +423,12 @@ fn the_queue_limit_holds_for_a_connection_as_a_whole() {
 
 #[test]
 fn a_full_queue_refuses_at_once_or_waits_for_room_with_send_wait() {
-    const LIMIT: usize = 256 * 1024;
     let message: Vec<u8> = (0..32 * 1024).map(|i| (i % 251) as u8).collect();
     let pki = certs::Pki::new();
 
     // Without send_wait: -643 at once once the queue holds the limit; nothing is lost.
     let (_srv, port, gate, got) = gated_server(&pki);
-    let mut config = client_config(&pki);
-    config.quic.send_queue_limit = LIMIT;
-    let (cli, _crx) = client(config, port);
+    let cli = limited_client(&pki, port, |_| {});
     let (sent, refused) = send_until_refused(&cli, &message);
     assert_eq!(refused, ErrorCode::SendQueueFull);
     open_gate(&gate);
@@ -439,10 +439,7 @@ fn a_full_queue_refuses_at_once_or_waits_for_room_with_send_wait() {
     // With send_wait: a sender of 4 MiB (16 times the limit) waits for room while the server
     // holds its messages, and every message arrives once the server reads, in order.
     let (_srv, port, gate, got) = gated_server(&pki);
-    let mut config = client_config(&pki);
-    config.quic.send_queue_limit = LIMIT;
-    config.quic.send_wait = WAIT;
-    let (cli, _crx) = client(config, port);
+    let cli = limited_client(&pki, port, |q| q.send_wait = WAIT);
     let cli = Arc::new(cli);
     let (done_tx, done) = channel();
     let sender = {
@@ -470,11 +467,10 @@ fn a_full_queue_refuses_at_once_or_waits_for_room_with_send_wait() {
     // A wait that runs out gives -643 after send_wait; a stop while a sender waits ends the wait
     // with ConnectionClosed.
     let (_srv, port, gate, _got) = gated_server(&pki);
-    let mut config = client_config(&pki);
-    config.quic.send_queue_limit = LIMIT;
-    config.quic.send_wait = Duration::from_millis(200);
-    config.quic.linger = Duration::from_millis(100);
-    let (cli, _crx) = client(config, port);
+    let cli = limited_client(&pki, port, |q| {
+        q.send_wait = Duration::from_millis(200);
+        q.linger = Duration::from_millis(100);
+    });
     let refused = loop {
         let t = std::time::Instant::now();
         if let Err(e) = cli.send(&message) {
@@ -488,11 +484,10 @@ fn a_full_queue_refuses_at_once_or_waits_for_room_with_send_wait() {
     open_gate(&gate);
 
     let (_srv, port, gate, _got) = gated_server(&pki);
-    let mut config = client_config(&pki);
-    config.quic.send_queue_limit = LIMIT;
-    config.quic.send_wait = WAIT;
-    config.quic.linger = Duration::from_millis(100);
-    let (cli, _crx) = client(config, port);
+    let cli = limited_client(&pki, port, |q| {
+        q.send_wait = WAIT;
+        q.linger = Duration::from_millis(100);
+    });
     let cli = Arc::new(cli);
     let (result_tx, result) = channel();
     let sender = {

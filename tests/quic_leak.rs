@@ -3,15 +3,15 @@
 
 #[path = "support/certs.rs"]
 mod certs;
+#[path = "support/quic_config.rs"]
+mod quic_config;
 
 use std::sync::mpsc::channel;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use network_system::quic::{
-    QuicClient, QuicClientConfig, QuicConnection, QuicHandlers, QuicServer, QuicServerConfig,
-};
-use network_system::tls::PemSource;
+use network_system::quic::{QuicClient, QuicConnection, QuicHandlers, QuicServer};
+use quic_config::{client_config, server_config};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -20,11 +20,7 @@ const WAIT: Duration = Duration::from_secs(10);
 #[test]
 fn ended_connections_release_their_objects() {
     let pki = certs::Pki::new();
-    let mut config = QuicServerConfig::default();
-    config.tls.cert_chain = Some(PemSource::Memory(pki.server.cert.clone().into_bytes()));
-    config.tls.private_key = Some(PemSource::Memory(pki.server.key.clone().into_bytes()));
-    config.udp.bind_address = "127.0.0.1".to_string();
-    let server = QuicServer::new(config);
+    let server = QuicServer::new(server_config(&pki));
     server.set_handlers(|h| {
         *h = QuicHandlers {
             message: Some(Arc::new(|q: &QuicConnection, m: &[u8]| {
@@ -37,10 +33,7 @@ fn ended_connections_release_their_objects() {
     let port = server.local_addr().unwrap().port();
     let before = QuicConnection::live_count();
     for round in 0..40 {
-        let mut cc = QuicClientConfig::default();
-        cc.tls.system_roots = false;
-        cc.tls.ca = Some(PemSource::Memory(pki.ca.clone().into_bytes()));
-        let client = QuicClient::new(cc);
+        let client = QuicClient::new(client_config(&pki));
         let (tx, echoed) = channel();
         let tx = Mutex::new(tx);
         client.set_handlers(|h| {
